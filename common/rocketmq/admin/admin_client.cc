@@ -273,19 +273,16 @@ asio::awaitable<absl::StatusOr<SubscriptionGroupTable>> AdminClient::GetAllSubsc
 
 asio::awaitable<absl::StatusOr<SubscriptionGroupConfig>> AdminClient::GetSubscriptionGroup(
     std::string broker, std::string group) {
-  RemotingCommand req = RemotingCommand::Request(rc::kGetSubscriptionGroupConfig);
-  req.ext_fields["group"] = group;
-  absl::StatusOr<Json> body = co_await CallJson(broker, std::move(req));
-  if (IsNotSupported(body.status())) {  // 4.9.x
-    RMQ_CO_ASSIGN_OR_RETURN(SubscriptionGroupTable table, co_await GetAllSubscriptionGroups(broker));
-    auto it = table.groups.find(group);
-    if (it == table.groups.end()) {
-      co_return absl::NotFoundError(absl::StrCat("group ", group, " not found on ", broker));
-    }
-    co_return it->second;
+  // Not GET_SUBSCRIPTIONGROUP_CONFIG (352): on a broker with autoCreateSubscriptionGroup=true
+  // (the default) it creates the group it is asked about (SubscriptionGroupManager.
+  // findSubscriptionGroupConfig, 5.3.3). Reading the whole table has no side effect.
+  RMQ_CO_ASSIGN_OR_RETURN(SubscriptionGroupTable table, co_await GetAllSubscriptionGroups(broker));
+  auto it = table.groups.find(group);
+  if (it == table.groups.end()) {
+    co_return absl::NotFoundError(
+        absl::StrCat("subscription group ", group, " not found on ", broker));
   }
-  if (!body.ok()) co_return body.status();
-  co_return SubscriptionGroupConfigFromJson(*body);
+  co_return it->second;
 }
 
 asio::awaitable<absl::Status> AdminClient::CreateSubscriptionGroup(std::string broker,

@@ -14,6 +14,9 @@
 //    the same read-back check.
 //  - 5.x requires '+' on attribute keys in create requests; stored attributes have none. Configs
 //    read from a broker can be passed back unchanged: the prefix is added on the way out.
+//  - GET_SUBSCRIPTIONGROUP_CONFIG creates the group it is asked about when the broker has
+//    autoCreateSubscriptionGroup=true (the default), so GetSubscriptionGroup() reads the whole
+//    table instead: reads never change the broker.
 //  - DELETE_SUBSCRIPTIONGROUP's offset flag is `removeOffset` in 4.9.x and `cleanOffset` in 5.x:
 //    both are sent.
 //

@@ -1,0 +1,273 @@
+// Unit tests of RemotingClient against a scripted peer on a loopback socket (port 0).
+#include "common/rocketmq/remoting/client.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <vector>
+
+#include "common/net/blocking.h"
+#include "common/rocketmq/remoting/codes.h"
+#include "common/rocketmq/remoting/frame.h"
+
+namespace rmq::rocketmq {
+namespace {
+
+using asio::ip::tcp;
+using boost::system::error_code;
+using std::chrono::milliseconds;
+
+asio::awaitable<absl::StatusOr<RemotingCommand>> ReadFrame(tcp::socket& s) {
+  std::string prefix(4, '\0');
+  error_code ec;
+  co_await asio::async_read(s, asio::buffer(prefix), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return absl::UnavailableError(ec.message());
+  absl::StatusOr<uint32_t> n = DecodeFrameLength(prefix);
+  if (!n.ok()) co_return n.status();
+  std::string payload(*n, '\0');
+  co_await asio::async_read(s, asio::buffer(payload),
+                            asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return absl::UnavailableError(ec.message());
+  co_return DecodeFramePayload(payload);
+}
+
+asio::awaitable<void> WriteRaw(tcp::socket& s, std::string bytes) {
+  error_code ec;
+  co_await asio::async_write(s, asio::buffer(bytes), asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> Reply(tcp::socket& s, const RemotingCommand& req, std::string body,
+                            int32_t code = 0) {
+  RemotingCommand resp;
+  resp.code = code;
+  resp.opaque = req.opaque;
+  resp.flag = kFlagResponse;
+  resp.language = "JAVA";
+  resp.body = std::move(body);
+  co_await WriteRaw(s, *EncodeFrame(resp));
+}
+
+// A peer that accepts connections and hands each socket to `script`.
+class ScriptedPeer {
+ public:
+  using Script = std::function<asio::awaitable<void>(tcp::socket, int connection_index)>;
+
+  ScriptedPeer(asio::io_context& io, Script script)
+      : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        script_(std::move(script)) {
+    asio::co_spawn(io, Accept(), asio::detached);
+  }
+  std::string addr() const {
+    return "127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
+  int connections() const { return connections_; }
+  void Close() {
+    error_code ec;
+    acceptor_.close(ec);
+  }
+
+ private:
+  asio::awaitable<void> Accept() {
+    while (true) {
+      error_code ec;
+      tcp::socket s = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      int index = connections_++;
+      asio::co_spawn(acceptor_.get_executor(), script_(std::move(s), index), asio::detached);
+    }
+  }
+
+  tcp::acceptor acceptor_;
+  Script script_;
+  int connections_ = 0;
+};
+
+RemotingCommand Req(int32_t code = request_code::kGetBrokerRuntimeInfo) {
+  return RemotingCommand::Request(code);
+}
+
+class ClientTest : public ::testing::Test {
+ protected:
+  asio::io_context io_;
+};
+
+TEST_F(ClientTest, CorrelatesOutOfOrderResponsesByOpaque) {
+  ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
+    std::vector<RemotingCommand> got;
+    for (int i = 0; i < 3; ++i) got.push_back(*co_await ReadFrame(s));
+    for (int i = 2; i >= 0; --i) co_await Reply(s, got[i], got[i].ext_fields["tag"]);
+    co_await ReadFrame(s);  // hold the connection until the client goes away
+  });
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  std::vector<std::string> bodies(3);
+  int done = 0;
+  for (int i = 0; i < 3; ++i) {
+    asio::co_spawn(
+        io_,
+        [&, i]() -> asio::awaitable<void> {
+          RemotingCommand r = Req();
+          r.ext_fields["tag"] = "req" + std::to_string(i);
+          auto resp = co_await client.Invoke(peer.addr(), r, milliseconds(5000));
+          EXPECT_TRUE(resp.ok()) << resp.status();
+          if (resp.ok()) bodies[i] = resp->body;
+          ++done;
+        },
+        asio::detached);
+  }
+  while (done < 3) io_.run_one();
+  EXPECT_EQ(bodies, (std::vector<std::string>{"req0", "req1", "req2"}));
+  EXPECT_EQ(peer.connections(), 1);
+  EXPECT_EQ(client.ConnectionCountForTest(), 1u);
+}
+
+TEST_F(ClientTest, RequestTimesOutAndConnectionStaysUsable) {
+  ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
+    co_await ReadFrame(s);  // first request: never answered
+    auto second = co_await ReadFrame(s);
+    if (second.ok()) co_await Reply(s, *second, "second");
+    co_await ReadFrame(s);
+  });
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  auto first = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(200)));
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_NE(first.status().message().find("GET_BROKER_RUNTIME_INFO"), absl::string_view::npos);
+  auto second = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(5000)));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->body, "second");
+  EXPECT_EQ(peer.connections(), 1);
+}
+
+TEST_F(ClientTest, ReconnectsAfterPeerCloses) {
+  ScriptedPeer peer(io_, [](tcp::socket s, int index) -> asio::awaitable<void> {
+    auto req = co_await ReadFrame(s);
+    if (req.ok()) co_await Reply(s, *req, "conn" + std::to_string(index));
+    if (index == 0) co_return;  // closes the socket, like a broker's idle timeout
+    co_await ReadFrame(s);
+  });
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  auto a = net::BlockOn(io_, client.Invoke(peer.addr(), Req()));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->body, "conn0");
+  // Let the client observe the close.
+  while (client.ConnectionCountForTest() > 0) io_.run_one();
+  auto b = net::BlockOn(io_, client.Invoke(peer.addr(), Req()));
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->body, "conn1");
+  EXPECT_EQ(peer.connections(), 2);
+}
+
+TEST_F(ClientTest, PendingRequestFailsWhenPeerCloses) {
+  ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
+    co_await ReadFrame(s);  // then close without answering
+  });
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  auto r = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(10000)));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ClientTest, OnewayIsWrittenWithOnewayFlag) {
+  std::optional<RemotingCommand> seen;
+  ScriptedPeer peer(io_, [&](tcp::socket s, int) -> asio::awaitable<void> {
+    auto r = co_await ReadFrame(s);
+    if (r.ok()) seen = *r;
+    co_await ReadFrame(s);
+  });
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  absl::Status s = net::BlockOn(io_, client.InvokeOneway(peer.addr(), Req(request_code::kHeartBeat)));
+  ASSERT_TRUE(s.ok()) << s;
+  while (!seen.has_value()) io_.run_one();
+  EXPECT_TRUE(seen->IsOneway());
+  EXPECT_FALSE(seen->IsResponse());
+  EXPECT_EQ(seen->code, request_code::kHeartBeat);
+}
+
+TEST_F(ClientTest, AnswersServerRequestsWithNotSupported) {
+  std::optional<RemotingCommand> answer;
+  ScriptedPeer peer(io_, [&](tcp::socket s, int) -> asio::awaitable<void> {
+    auto req = co_await ReadFrame(s);
+    RemotingCommand server_request = RemotingCommand::Request(40);  // NOTIFY_CONSUMER_IDS_CHANGED
+    server_request.opaque = 777;
+    co_await WriteRaw(s, *EncodeFrame(server_request));
+    auto reply = co_await ReadFrame(s);
+    if (reply.ok()) answer = *reply;
+    if (req.ok()) co_await Reply(s, *req, "done");
+    co_await ReadFrame(s);
+  });
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  auto r = net::BlockOn(io_, client.Invoke(peer.addr(), Req()));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->opaque, 777);
+  EXPECT_TRUE(answer->IsResponse());
+  EXPECT_EQ(answer->code, response_code::kRequestCodeNotSupported);
+}
+
+TEST_F(ClientTest, ProtocolErrorFromPeerClosesConnection) {
+  ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
+    co_await ReadFrame(s);
+    co_await WriteRaw(s, std::string("\x7f\xff\xff\xff", 4));  // 2 GiB frame
+    co_await ReadFrame(s);
+  });
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  auto r = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(5000)));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("protocol error"), absl::string_view::npos);
+}
+
+TEST_F(ClientTest, ShutdownCancelsPendingAndLaterRequests) {
+  ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
+    co_await ReadFrame(s);
+    co_await ReadFrame(s);
+  });
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  std::optional<absl::Status> result;
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        result = (co_await client.Invoke(peer.addr(), Req(), milliseconds(30000))).status();
+      },
+      asio::detached);
+  while (peer.connections() == 0) io_.run_one();
+  io_.poll();
+  client.Shutdown();
+  while (!result.has_value()) io_.run_one();
+  EXPECT_EQ(result->code(), absl::StatusCode::kCancelled);
+  auto later = net::BlockOn(io_, client.Invoke(peer.addr(), Req()));
+  EXPECT_EQ(later.status().code(), absl::StatusCode::kCancelled);
+}
+
+TEST_F(ClientTest, ConnectFailuresAreUnavailable) {
+  tcp::acceptor closed(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::string addr = "127.0.0.1:" + std::to_string(closed.local_endpoint().port());
+  closed.close();
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  auto r = net::BlockOn(io_, client.Invoke(addr, Req()));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("cannot connect"), absl::string_view::npos);
+  auto bad = net::BlockOn(io_, client.Invoke("no-port", Req()));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ClientTest, SignsRequestsWhenCredentialsAreSet) {
+  std::optional<RemotingCommand> seen;
+  ScriptedPeer peer(io_, [&](tcp::socket s, int) -> asio::awaitable<void> {
+    auto r = co_await ReadFrame(s);
+    if (r.ok()) {
+      seen = *r;
+      co_await Reply(s, *r, "");
+    }
+    co_await ReadFrame(s);
+  });
+  ClientOptions options;
+  options.credentials = AclCredentials{"ak", "sk", ""};
+  RemotingClient client(io_.get_executor(), options);
+  RemotingCommand r = Req(request_code::kDeleteTopicInBroker);
+  r.ext_fields["topic"] = "T";
+  ASSERT_TRUE(net::BlockOn(io_, client.Invoke(peer.addr(), r)).ok());
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->ext_fields.at("AccessKey"), "ak");
+  EXPECT_EQ(seen->ext_fields.at("Signature"), HmacSha1Base64("sk", "akT"));
+}
+
+}  // namespace
+}  // namespace rmq::rocketmq
