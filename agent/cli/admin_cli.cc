@@ -107,15 +107,13 @@ absl::StatusOr<std::vector<Json>> JsonItems(const Json& doc, const char* list_ke
     return items;
   }
   if (!list->is_array()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("input must be a JSON array, {\"", list_key, "\":[...]} or {\"", table_key,
-                     "\":{...}}"));
+    return absl::InvalidArgumentError(absl::StrCat("input must be a JSON array, {\"", list_key,
+                                                   "\":[...]} or {\"", table_key, "\":{...}}"));
   }
   return std::vector<Json>(list->begin(), list->end());
 }
 
 using Command = std::function<asio::awaitable<absl::StatusOr<Json>>(AdminClient&, const Args&)>;
-
 
 asio::awaitable<absl::StatusOr<Json>> TopicCreate(AdminClient& admin, const Args& args) {
   RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
@@ -143,13 +141,15 @@ asio::awaitable<absl::StatusOr<Json>> TopicsCreate(AdminClient& admin, const Arg
   RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
   RMQ_CO_ASSIGN_OR_RETURN(std::string file, Required(args, "file"));
   RMQ_CO_ASSIGN_OR_RETURN(Json doc, ReadJsonInput(file));
-  RMQ_CO_ASSIGN_OR_RETURN(std::vector<Json> items, JsonItems(doc, "topicConfigList", "topicConfigTable"));
+  RMQ_CO_ASSIGN_OR_RETURN(std::vector<Json> items,
+                          JsonItems(doc, "topicConfigList", "topicConfigTable"));
   std::vector<rocketmq::TopicConfig> topics;
   for (const Json& item : items) {
     RMQ_CO_ASSIGN_OR_RETURN(rocketmq::TopicConfig t, rocketmq::TopicConfigFromJson(item));
     topics.push_back(std::move(t));
   }
-  RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BatchResult r, co_await admin.CreateTopics(broker, std::move(topics)));
+  RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BatchResult r,
+                          co_await admin.CreateTopics(broker, std::move(topics)));
   co_return rocketmq::ToJson(r);
 }
 
@@ -175,158 +175,171 @@ asio::awaitable<absl::StatusOr<Json>> GroupsCreate(AdminClient& admin, const Arg
   RMQ_CO_ASSIGN_OR_RETURN(std::string file, Required(args, "file"));
   RMQ_CO_ASSIGN_OR_RETURN(Json doc, ReadJsonInput(file));
   RMQ_CO_ASSIGN_OR_RETURN(std::vector<Json> items,
-                     JsonItems(doc, "groupConfigList", "subscriptionGroupTable"));
+                          JsonItems(doc, "groupConfigList", "subscriptionGroupTable"));
   std::vector<rocketmq::SubscriptionGroupConfig> groups;
   for (const Json& item : items) {
     RMQ_CO_ASSIGN_OR_RETURN(auto g, rocketmq::SubscriptionGroupConfigFromJson(item));
     groups.push_back(std::move(g));
   }
   RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BatchResult r,
-                     co_await admin.CreateSubscriptionGroups(broker, std::move(groups)));
+                          co_await admin.CreateSubscriptionGroups(broker, std::move(groups)));
   co_return rocketmq::ToJson(r);
 }
 
 const std::map<std::string, Command>& Commands() {
-  static const auto* commands = new std::map<std::string, Command>{
-      {"topic-list",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto table, co_await admin.GetAllTopicConfig(broker));
-         Json topics = Json::object();
-         for (const auto& [name, t] : table.topics) topics[name] = rocketmq::ToJson(t);
-         co_return Json{{"dataVersion", rocketmq::ToJson(table.data_version)},
-                        {"topicConfigTable", std::move(topics)}};
-       }},
-      {"topic-get",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(std::string topic, Required(args, "topic"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto t, co_await admin.GetTopicConfig(broker, topic));
-         co_return rocketmq::ToJson(t);
-       }},
-      {"topic-create", TopicCreate},
-      {"topics-create", TopicsCreate},
-      {"topic-delete",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(std::string topic, Required(args, "topic"));
-         RMQ_CO_RETURN_IF_ERROR(co_await admin.DeleteTopic(broker, topic));
-         if (args.Has("namesrv")) {
-           RMQ_CO_RETURN_IF_ERROR(co_await admin.DeleteTopicInNameServer(
-               args.Get("namesrv"), topic, args.Get("cluster")));
-         }
-         co_return Json{{"deleted", topic}};
-       }},
-      {"group-list",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto table, co_await admin.GetAllSubscriptionGroups(broker));
-         Json groups = Json::object();
-         for (const auto& [name, g] : table.groups) groups[name] = g.json;
-         co_return Json{{"dataVersion", rocketmq::ToJson(table.data_version)},
-                        {"subscriptionGroupTable", std::move(groups)}};
-       }},
-      {"group-get",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(std::string group, Required(args, "group"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto g, co_await admin.GetSubscriptionGroup(broker, group));
-         co_return g.json;
-       }},
-      {"group-create", GroupCreate},
-      {"groups-create", GroupsCreate},
-      {"group-delete",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(std::string group, Required(args, "group"));
-         RMQ_CO_RETURN_IF_ERROR(
-             co_await admin.DeleteSubscriptionGroup(broker, group, args.Has("clean-offsets")));
-         co_return Json{{"deleted", group}};
-       }},
-      {"config-get",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto config, co_await admin.GetBrokerConfig(broker));
-         Json props(config.properties);
-         if (args.Has("key")) {
-           auto it = config.properties.find(args.Get("key"));
-           if (it == config.properties.end()) {
-             co_return absl::NotFoundError(absl::StrCat("broker has no config key ", args.Get("key")));
-           }
-           co_return Json{{it->first, it->second}};
-         }
-         co_return props;
-       }},
-      {"config-update",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         std::map<std::string, std::string> props;
-         for (const std::string& kv : args.positional) {
-           size_t eq = kv.find('=');
-           if (eq == std::string::npos || eq == 0) {
-             co_return absl::InvalidArgumentError(absl::StrCat("'", kv, "' is not key=value"));
-           }
-           props[kv.substr(0, eq)] = kv.substr(eq + 1);
-         }
-         RMQ_CO_RETURN_IF_ERROR(co_await admin.UpdateBrokerConfig(broker, props));
-         co_return Json(props);
-       }},
-      {"runtime-info",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto kv, co_await admin.GetBrokerRuntimeInfo(broker));
-         co_return Json(kv);
-       }},
-      {"consume-stats",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(std::string group, Required(args, "group"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto stats,
-                            co_await admin.GetConsumeStats(broker, group, args.Get("topic")));
-         co_return rocketmq::ToJson(stats);
-       }},
-      {"topic-stats",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
-         RMQ_CO_ASSIGN_OR_RETURN(std::string topic, Required(args, "topic"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto stats, co_await admin.GetTopicStats(broker, topic));
-         co_return rocketmq::ToJson(stats);
-       }},
-      {"cluster-info",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string namesrv, Required(args, "namesrv"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto info, co_await admin.GetBrokerClusterInfo(namesrv));
-         co_return rocketmq::ToJson(info);
-       }},
-      {"route",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string namesrv, Required(args, "namesrv"));
-         RMQ_CO_ASSIGN_OR_RETURN(std::string topic, Required(args, "topic"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto route, co_await admin.GetRouteInfoByTopic(namesrv, topic));
-         co_return rocketmq::ToJson(route);
-       }},
-      {"topic-names",
-       [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
-         RMQ_CO_ASSIGN_OR_RETURN(std::string namesrv, Required(args, "namesrv"));
-         RMQ_CO_ASSIGN_OR_RETURN(auto names, co_await admin.GetAllTopicList(namesrv));
-         co_return Json(names);
-       }},
-  };
+  static const auto* commands =
+      new std::map<std::string, Command>{
+          {"topic-list",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto table, co_await admin.GetAllTopicConfig(broker));
+             Json topics = Json::object();
+             for (const auto& [name, t] : table.topics) topics[name] = rocketmq::ToJson(t);
+             co_return Json{{"dataVersion", rocketmq::ToJson(table.data_version)},
+                            {"topicConfigTable", std::move(topics)}};
+           }},
+          {"topic-get",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(std::string topic, Required(args, "topic"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto t, co_await admin.GetTopicConfig(broker, topic));
+             co_return rocketmq::ToJson(t);
+           }},
+          {"topic-create", TopicCreate},
+          {"topics-create", TopicsCreate},
+          {"topic-delete",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(std::string topic, Required(args, "topic"));
+             RMQ_CO_RETURN_IF_ERROR(co_await admin.DeleteTopic(broker, topic));
+             if (args.Has("namesrv")) {
+               RMQ_CO_RETURN_IF_ERROR(co_await admin.DeleteTopicInNameServer(
+                   args.Get("namesrv"), topic, args.Get("cluster")));
+             }
+             co_return Json{{"deleted", topic}};
+           }},
+          {"group-list",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto table, co_await admin.GetAllSubscriptionGroups(broker));
+             Json groups = Json::object();
+             for (const auto& [name, g] : table.groups) groups[name] = g.json;
+             co_return Json{{"dataVersion", rocketmq::ToJson(table.data_version)},
+                            {"subscriptionGroupTable", std::move(groups)}};
+           }},
+          {"group-get",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(std::string group, Required(args, "group"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto g, co_await admin.GetSubscriptionGroup(broker, group));
+             co_return g.json;
+           }},
+          {"group-create", GroupCreate},
+          {"groups-create", GroupsCreate},
+          {"group-delete",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(std::string group, Required(args, "group"));
+             RMQ_CO_RETURN_IF_ERROR(
+                 co_await admin.DeleteSubscriptionGroup(broker, group, args.Has("clean-offsets")));
+             co_return Json{{"deleted", group}};
+           }},
+          {"config-get",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto config, co_await admin.GetBrokerConfig(broker));
+             Json props(config.properties);
+             if (args.Has("key")) {
+               auto it = config.properties.find(args.Get("key"));
+               if (it == config.properties.end()) {
+                 co_return absl::NotFoundError(
+                     absl::StrCat("broker has no config key ", args.Get("key")));
+               }
+               co_return Json{{it->first, it->second}};
+             }
+             co_return props;
+           }},
+          {"config-update",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             std::map<std::string, std::string> props;
+             for (const std::string& kv : args.positional) {
+               size_t eq = kv.find('=');
+               if (eq == std::string::npos || eq == 0) {
+                 co_return absl::InvalidArgumentError(absl::StrCat("'", kv, "' is not key=value"));
+               }
+               props[kv.substr(0, eq)] = kv.substr(eq + 1);
+             }
+             RMQ_CO_RETURN_IF_ERROR(co_await admin.UpdateBrokerConfig(broker, props));
+             co_return Json(props);
+           }},
+          {"runtime-info",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto kv, co_await admin.GetBrokerRuntimeInfo(broker));
+             co_return Json(kv);
+           }},
+          {"consume-stats",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(std::string group, Required(args, "group"));
+             RMQ_CO_ASSIGN_OR_RETURN(
+                 auto stats, co_await admin.GetConsumeStats(broker, group, args.Get("topic")));
+             co_return rocketmq::ToJson(stats);
+           }},
+          {"topic-stats",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string broker, Required(args, "broker"));
+             RMQ_CO_ASSIGN_OR_RETURN(std::string topic, Required(args, "topic"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto stats, co_await admin.GetTopicStats(broker, topic));
+             co_return rocketmq::ToJson(stats);
+           }},
+          {"cluster-info",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string namesrv, Required(args, "namesrv"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto info, co_await admin.GetBrokerClusterInfo(namesrv));
+             co_return rocketmq::ToJson(info);
+           }},
+          {"route",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string namesrv, Required(args, "namesrv"));
+             RMQ_CO_ASSIGN_OR_RETURN(std::string topic, Required(args, "topic"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto route,
+                                     co_await admin.GetRouteInfoByTopic(namesrv, topic));
+             co_return rocketmq::ToJson(route);
+           }},
+          {"topic-names",
+           [](AdminClient& admin, const Args& args) -> asio::awaitable<absl::StatusOr<Json>> {
+             RMQ_CO_ASSIGN_OR_RETURN(std::string namesrv, Required(args, "namesrv"));
+             RMQ_CO_ASSIGN_OR_RETURN(auto names, co_await admin.GetAllTopicList(namesrv));
+             co_return Json(names);
+           }},
+      };
   return *commands;
 }
 
 const char* CodeName(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case absl::StatusCode::kNotFound: return "NOT_FOUND";
-    case absl::StatusCode::kAlreadyExists: return "ALREADY_EXISTS";
-    case absl::StatusCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case absl::StatusCode::kUnavailable: return "UNAVAILABLE";
-    case absl::StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
-    case absl::StatusCode::kUnimplemented: return "UNIMPLEMENTED";
-    case absl::StatusCode::kDataLoss: return "DATA_LOSS";
-    case absl::StatusCode::kCancelled: return "CANCELLED";
-    default: return "UNKNOWN";
+    case absl::StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case absl::StatusCode::kNotFound:
+      return "NOT_FOUND";
+    case absl::StatusCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case absl::StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case absl::StatusCode::kUnavailable:
+      return "UNAVAILABLE";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case absl::StatusCode::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case absl::StatusCode::kDataLoss:
+      return "DATA_LOSS";
+    case absl::StatusCode::kCancelled:
+      return "CANCELLED";
+    default:
+      return "UNKNOWN";
   }
 }
 

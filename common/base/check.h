@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define RMQ_CHECK(cond)                                                                   \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
+#define RMQ_CHECK(cond)                                                                 \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
       std::fprintf(stderr, "%s:%d: RMQ_CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                       \
-    }                                                                                     \
+      std::abort();                                                                     \
+    }                                                                                   \
   } while (false)
 
 #ifdef NDEBUG

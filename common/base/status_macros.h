@@ -21,27 +21,28 @@
 #define RMQ_INTERNAL_CONCAT(a, b) RMQ_INTERNAL_CONCAT_IMPL(a, b)
 
 // Returns the status from the enclosing function if `expr` is not OK.
-#define RMQ_RETURN_IF_ERROR(expr)                                    \
-  do {                                                               \
-    if (::absl::Status rmq_status_ = (expr); !rmq_status_.ok()) {    \
-      return rmq_status_;                                            \
-    }                                                                \
+#define RMQ_RETURN_IF_ERROR(expr)                                 \
+  do {                                                            \
+    if (::absl::Status rmq_status_ = (expr); !rmq_status_.ok()) { \
+      return rmq_status_;                                         \
+    }                                                             \
   } while (false)
 
-#define RMQ_CO_RETURN_IF_ERROR(expr)                                 \
-  do {                                                               \
-    if (::absl::Status rmq_status_ = (expr); !rmq_status_.ok()) {    \
-      co_return rmq_status_;                                         \
-    }                                                                \
+#define RMQ_CO_RETURN_IF_ERROR(expr)                              \
+  do {                                                            \
+    if (::absl::Status rmq_status_ = (expr); !rmq_status_.ok()) { \
+      co_return rmq_status_;                                      \
+    }                                                             \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status, else moves the value
 // into `lhs` (a declaration such as `auto x` or an existing variable).
 #define RMQ_ASSIGN_OR_RETURN(lhs, rexpr) \
-  RMQ_INTERNAL_ASSIGN_OR_RETURN(RMQ_INTERNAL_CONCAT(rmq_statusor_, __LINE__), lhs, rexpr, return)
+  RMQ_INTERNAL_ASSIGN_OR_RETURN(RMQ_INTERNAL_CONCAT(rmq_statusor_, __LINE__), lhs, rexpr, return )
 
-#define RMQ_CO_ASSIGN_OR_RETURN(lhs, rexpr) \
-  RMQ_INTERNAL_ASSIGN_OR_RETURN(RMQ_INTERNAL_CONCAT(rmq_statusor_, __LINE__), lhs, rexpr, co_return)
+#define RMQ_CO_ASSIGN_OR_RETURN(lhs, rexpr)                                               \
+  RMQ_INTERNAL_ASSIGN_OR_RETURN(RMQ_INTERNAL_CONCAT(rmq_statusor_, __LINE__), lhs, rexpr, \
+                                co_return )
 
 #define RMQ_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, rexpr, ret) \
   auto tmp = (rexpr);                                       \

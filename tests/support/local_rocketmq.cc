@@ -30,13 +30,13 @@ using Clock = std::chrono::steady_clock;
 
 // JVM options: small heaps, no pre-touch, Java 17 module openings RocketMQ needs.
 const std::vector<std::string>& Java17Opens() {
-  static const auto* opens = new std::vector<std::string>{
-      "--add-opens=java.base/java.nio=ALL-UNNAMED",
-      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-      "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
-      "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
-      "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
-      "--add-opens=java.base/java.lang=ALL-UNNAMED"};
+  static const auto* opens =
+      new std::vector<std::string>{"--add-opens=java.base/java.nio=ALL-UNNAMED",
+                                   "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+                                   "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+                                   "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
+                                   "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+                                   "--add-opens=java.base/java.lang=ALL-UNNAMED"};
   return *opens;
 }
 
@@ -127,8 +127,8 @@ absl::Status WaitForLine(pid_t pid, const fs::path& log, const std::string& need
     in.close();
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
-      return absl::InternalError(absl::StrCat(what, " exited before it was ready (status ",
-                                              status, "); last output:\n", Tail(log, 3000)));
+      return absl::InternalError(absl::StrCat(what, " exited before it was ready (status ", status,
+                                              "); last output:\n", Tail(log, 3000)));
     }
     // Polling a log of an external process; there is no other readiness signal.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -180,8 +180,7 @@ absl::StatusOr<int> FreeLoopbackPort() {
 
 absl::StatusOr<std::string> LocalRocketMQ::JarsDir() {
   if (const char* env = std::getenv("RMQ_JARS_DIR"); env != nullptr && *env != '\0') {
-    if (!fs::exists(fs::path(env) / "rocketmq-broker-5.3.3.jar") &&
-        fs::is_empty(fs::path(env))) {
+    if (!fs::exists(fs::path(env) / "rocketmq-broker-5.3.3.jar") && fs::is_empty(fs::path(env))) {
       return absl::FailedPreconditionError(absl::StrCat("RMQ_JARS_DIR=", env, " has no jars"));
     }
     return std::string(env);
@@ -195,9 +194,10 @@ absl::StatusOr<std::string> LocalRocketMQ::JarsDir() {
   int rc = ::pclose(pipe);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   if (rc != 0 || out.empty() || !fs::is_directory(out)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        script, " failed (exit ", rc, "): RocketMQ jars from Maven Central are needed; "
-        "run scripts/setup.sh and check that mvn can reach Maven Central"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(script, " failed (exit ", rc,
+                     "): RocketMQ jars from Maven Central are needed; "
+                     "run scripts/setup.sh and check that mvn can reach Maven Central"));
   }
   return out;
 }
@@ -232,7 +232,8 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
   if (::mkdtemp(tmpl.data()) == nullptr) return absl::InternalError("mkdtemp failed");
   mq->dir_ = tmpl;
   fs::path dir(mq->dir_);
-  for (const char* sub : {"home", "ns", "broker", "broker/store"}) fs::create_directories(dir / sub);
+  for (const char* sub : {"home", "ns", "broker", "broker/store"})
+    fs::create_directories(dir / sub);
 
   absl::StatusOr<int> ns_port = FreeLoopbackPort();
   if (!ns_port.ok()) return ns_port.status();
@@ -295,8 +296,8 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
 
   auto broker_start = Clock::now();
   std::vector<std::string> br_argv =
-      jvm((dir / "broker").string(), {"-Xms256m", "-Xmx512m", "-XX:MaxDirectMemorySize=512m",
-                                      "-XX:MaxMetaspaceSize=256m"});
+      jvm((dir / "broker").string(),
+          {"-Xms256m", "-Xmx512m", "-XX:MaxDirectMemorySize=512m", "-XX:MaxMetaspaceSize=256m"});
   br_argv.insert(br_argv.end(), {"org.apache.rocketmq.broker.BrokerStartup", "-c",
                                  (dir / "broker.conf").string()});
   absl::StatusOr<pid_t> br_pid = Spawn(br_argv, dir / "broker", dir / "broker.out");

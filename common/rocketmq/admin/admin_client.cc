@@ -90,9 +90,12 @@ Json ToJson(const BatchResult& r) {
   for (const auto& [name, status] : r.failed) {
     failed.push_back(Json{{"name", name}, {"reason", std::string(status.message())}});
   }
-  return Json{{"created", r.created},   {"updated", r.updated},
-              {"unchanged", r.unchanged}, {"failed", std::move(failed)},
-              {"batchSupported", r.batch_supported}, {"requests", r.requests}};
+  return Json{{"created", r.created},
+              {"updated", r.updated},
+              {"unchanged", r.unchanged},
+              {"failed", std::move(failed)},
+              {"batchSupported", r.batch_supported},
+              {"requests", r.requests}};
 }
 
 asio::awaitable<absl::StatusOr<RemotingCommand>> AdminClient::Call(const std::string& addr,
@@ -122,13 +125,13 @@ asio::awaitable<absl::StatusOr<Json>> AdminClient::CallJson(const std::string& a
 
 asio::awaitable<absl::StatusOr<TopicConfigTable>> AdminClient::GetAllTopicConfig(
     std::string broker) {
-  RMQ_CO_ASSIGN_OR_RETURN(Json body,
-                          co_await CallJson(broker, RemotingCommand::Request(rc::kGetAllTopicConfig)));
+  RMQ_CO_ASSIGN_OR_RETURN(
+      Json body, co_await CallJson(broker, RemotingCommand::Request(rc::kGetAllTopicConfig)));
   co_return TopicConfigTableFromJson(body);
 }
 
 asio::awaitable<absl::StatusOr<TopicConfig>> AdminClient::GetTopicConfig(std::string broker,
-                                                                        std::string topic) {
+                                                                         std::string topic) {
   RemotingCommand req = RemotingCommand::Request(rc::kGetTopicConfig);
   req.ext_fields["topic"] = topic;
   absl::StatusOr<Json> body = co_await CallJson(broker, std::move(req));
@@ -409,8 +412,8 @@ AdminClient::GetBrokerRuntimeInfo(std::string broker) {
 }
 
 asio::awaitable<absl::StatusOr<ConsumeStats>> AdminClient::GetConsumeStats(std::string broker,
-                                                                          std::string group,
-                                                                          std::string topic) {
+                                                                           std::string group,
+                                                                           std::string topic) {
   RemotingCommand req = RemotingCommand::Request(rc::kGetConsumeStats);
   req.ext_fields["consumerGroup"] = group;
   if (!topic.empty()) req.ext_fields["topic"] = topic;
@@ -419,7 +422,7 @@ asio::awaitable<absl::StatusOr<ConsumeStats>> AdminClient::GetConsumeStats(std::
 }
 
 asio::awaitable<absl::StatusOr<TopicStats>> AdminClient::GetTopicStats(std::string broker,
-                                                                      std::string topic) {
+                                                                       std::string topic) {
   RemotingCommand req = RemotingCommand::Request(rc::kGetTopicStatsInfo);
   req.ext_fields["topic"] = topic;
   RMQ_CO_ASSIGN_OR_RETURN(Json body, co_await CallJson(broker, std::move(req)));

@@ -42,9 +42,9 @@ namespace rmq::rocketmq {
 
 // Outcome of an idempotent batch upsert.
 struct BatchResult {
-  int created = 0;    // did not exist before
-  int updated = 0;    // existed with a different config
-  int unchanged = 0;  // already equal; nothing sent
+  int created = 0;                                           // did not exist before
+  int updated = 0;                                           // existed with a different config
+  int unchanged = 0;                                         // already equal; nothing sent
   std::vector<std::pair<std::string, absl::Status>> failed;  // name -> reason
   bool batch_supported = true;  // false if the broker lacks the batch request code
   int requests = 0;             // write requests sent to the broker
@@ -63,10 +63,10 @@ class AdminClient {
   // --- Topics (broker) ---
   asio::awaitable<absl::StatusOr<TopicConfigTable>> GetAllTopicConfig(std::string broker);
   asio::awaitable<absl::StatusOr<TopicConfig>> GetTopicConfig(std::string broker,
-                                                             std::string topic);
+                                                              std::string topic);
   asio::awaitable<absl::Status> CreateTopic(std::string broker, TopicConfig topic);
   asio::awaitable<absl::StatusOr<BatchResult>> CreateTopics(std::string broker,
-                                                           std::vector<TopicConfig> topics);
+                                                            std::vector<TopicConfig> topics);
   // Deletes the topic on this broker (not its route on the name servers: see below).
   asio::awaitable<absl::Status> DeleteTopic(std::string broker, std::string topic);
   // Removes the topic's route from one name server (cluster optional, 5.x).
@@ -76,8 +76,8 @@ class AdminClient {
   // --- Subscription groups (broker) ---
   asio::awaitable<absl::StatusOr<SubscriptionGroupTable>> GetAllSubscriptionGroups(
       std::string broker);
-  asio::awaitable<absl::StatusOr<SubscriptionGroupConfig>> GetSubscriptionGroup(
-      std::string broker, std::string group);
+  asio::awaitable<absl::StatusOr<SubscriptionGroupConfig>> GetSubscriptionGroup(std::string broker,
+                                                                                std::string group);
   asio::awaitable<absl::Status> CreateSubscriptionGroup(std::string broker,
                                                         SubscriptionGroupConfig group);
   asio::awaitable<absl::StatusOr<BatchResult>> CreateSubscriptionGroups(
@@ -93,8 +93,8 @@ class AdminClient {
   asio::awaitable<absl::StatusOr<std::map<std::string, std::string>>> GetBrokerRuntimeInfo(
       std::string broker);
   asio::awaitable<absl::StatusOr<ConsumeStats>> GetConsumeStats(std::string broker,
-                                                               std::string group,
-                                                               std::string topic = "");
+                                                                std::string group,
+                                                                std::string topic = "");
   asio::awaitable<absl::StatusOr<TopicStats>> GetTopicStats(std::string broker, std::string topic);
 
   // --- Name server ---

@@ -11,7 +11,11 @@ namespace {
 uint32_t NextCodePoint(std::string_view s, size_t& i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = b(i);
-  int n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+  int n = c < 0x80             ? 1
+          : (c & 0xE0) == 0xC0 ? 2
+          : (c & 0xF0) == 0xE0 ? 3
+          : (c & 0xF8) == 0xF0 ? 4
+                               : 0;
   if (n <= 1 || i + static_cast<size_t>(n) > s.size()) {
     ++i;
     return c;
@@ -39,12 +43,25 @@ void Escape(std::string& out, std::string_view s, bool is_key) {
     size_t start = i;
     uint32_t cp = NextCodePoint(s, i);
     switch (cp) {
-      case '\\': out.append("\\\\"); continue;
-      case '\n': out.append("\\n"); continue;
-      case '\r': out.append("\\r"); continue;
-      case '\t': out.append("\\t"); continue;
-      case '\f': out.append("\\f"); continue;
-      case '=': case ':': case '#': case '!':
+      case '\\':
+        out.append("\\\\");
+        continue;
+      case '\n':
+        out.append("\\n");
+        continue;
+      case '\r':
+        out.append("\\r");
+        continue;
+      case '\t':
+        out.append("\\t");
+        continue;
+      case '\f':
+        out.append("\\f");
+        continue;
+      case '=':
+      case ':':
+      case '#':
+      case '!':
         out.push_back('\\');
         out.push_back(static_cast<char>(cp));
         continue;

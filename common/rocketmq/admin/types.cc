@@ -66,7 +66,8 @@ absl::Status ReadString(const Json& j, const char* key, std::string& out) {
   return absl::OkStatus();
 }
 
-absl::Status ReadStringMap(const Json& j, const char* key, std::map<std::string, std::string>& out) {
+absl::Status ReadStringMap(const Json& j, const char* key,
+                           std::map<std::string, std::string>& out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return absl::OkStatus();
   if (!it->is_object()) return TypeError(key, "an object");
@@ -119,8 +120,8 @@ absl::Status ValidateName(const std::string& name, size_t max_len, const char* w
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '%' || c == '|' || c == '_' || c == '-';
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, " name '", name, "' has a character outside [%|a-zA-Z0-9_-]"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " name '", name, "' has a character outside [%|a-zA-Z0-9_-]"));
     }
   }
   return absl::OkStatus();
@@ -330,7 +331,8 @@ absl::StatusOr<std::vector<std::string>> TopicListFromJson(const Json& j) {
 }
 
 Json ToJson(const DataVersion& v) {
-  return Json{{"counter", v.counter}, {"stateVersion", v.state_version}, {"timestamp", v.timestamp}};
+  return Json{
+      {"counter", v.counter}, {"stateVersion", v.state_version}, {"timestamp", v.timestamp}};
 }
 
 Json ToJson(const TopicConfig& t) {

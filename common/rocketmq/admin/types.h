@@ -74,8 +74,8 @@ struct BrokerData {
 };
 
 struct ClusterInfo {
-  std::map<std::string, BrokerData> brokers;                    // by brokerName
-  std::map<std::string, std::vector<std::string>> clusters;     // cluster -> brokerNames
+  std::map<std::string, BrokerData> brokers;                 // by brokerName
+  std::map<std::string, std::vector<std::string>> clusters;  // cluster -> brokerNames
 };
 
 struct QueueData {

@@ -137,10 +137,10 @@ class RemotingClient::Connection : public std::enable_shared_from_this<Connectio
     deadline.cancel();
     if (closed_) co_return;
     if (ec || timed_out) {
-      Close(absl::UnavailableError(absl::StrCat(
-          "cannot connect to ", addr_, ": ",
-          timed_out ? absl::StrCat("timed out after ", connect_timeout_.count(), " ms")
-                    : ec.message())));
+      Close(absl::UnavailableError(
+          absl::StrCat("cannot connect to ", addr_, ": ",
+                       timed_out ? absl::StrCat("timed out after ", connect_timeout_.count(), " ms")
+                                 : ec.message())));
       co_return;
     }
     connected_ = true;
@@ -182,8 +182,8 @@ class RemotingClient::Connection : public std::enable_shared_from_this<Connectio
       if (closed_) co_return;
       if (ec) {
         Close(absl::UnavailableError(absl::StrCat(
-            "connection to ", addr_, " closed: ",
-            ec == asio::error::eof ? std::string("by peer") : ec.message())));
+            "connection to ", addr_,
+            " closed: ", ec == asio::error::eof ? std::string("by peer") : ec.message())));
         co_return;
       }
       absl::StatusOr<uint32_t> length = DecodeFrameLength(prefix);

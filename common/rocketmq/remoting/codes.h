@@ -6,7 +6,6 @@
 
 #include <cstdint>
 
-
 namespace rmq::rocketmq {
 
 namespace request_code {
@@ -32,8 +31,8 @@ inline constexpr int32_t kGetConsumeStats = 208;
 inline constexpr int32_t kDeleteTopicInBroker = 215;
 inline constexpr int32_t kDeleteTopicInNameServer = 216;
 inline constexpr int32_t kUpdateAndCreateSubscriptionGroupList = 225;  // 5.3.1+
-inline constexpr int32_t kGetTopicConfig = 351;                         // 5.x
-inline constexpr int32_t kGetSubscriptionGroupConfig = 352;             // 5.x
+inline constexpr int32_t kGetTopicConfig = 351;                        // 5.x
+inline constexpr int32_t kGetSubscriptionGroupConfig = 352;            // 5.x
 }  // namespace request_code
 
 namespace response_code {

@@ -3,7 +3,7 @@
 // Standard JSON readers reject RocketMQ response bodies and store files because fastjson writes
 // map keys that are not strings (rocketmq-protocol.md §3.1, §3.3):
 //   - numeric keys without quotes:   {"brokerAddrs":{0:"127.0.0.1:10911"}}
-//   - object keys written inline:    {"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:{..}}}
+//   - object keys written inline: {"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:{..}}}
 // and int64 values that must never pass through a double.
 //
 // ParseFastJson() accepts all of that and returns an nlohmann::json value in which every object

@@ -15,8 +15,8 @@ using nlohmann::json;
 
 // LanguageCode ordinals (remoting/.../protocol/LanguageCode.java).
 constexpr std::array<std::string_view, 14> kLanguages = {
-    "JAVA", "CPP", "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY",
-    "OTHER", "HTTP", "GO", "PHP", "OMS", "RUST", "NODE_JS"};
+    "JAVA",  "CPP",  "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY",
+    "OTHER", "HTTP", "GO",     "PHP",    "OMS",    "RUST",   "NODE_JS"};
 
 uint8_t LanguageToByte(std::string_view language) {
   for (size_t i = 0; i < kLanguages.size(); ++i) {
@@ -236,8 +236,8 @@ absl::StatusOr<uint32_t> DecodeFrameLength(std::string_view prefix) {
         absl::StrCat("frame length ", n, " is smaller than the 4-byte header-length field"));
   }
   if (n > kMaxFrameBytes - 4) {
-    return absl::OutOfRangeError(absl::StrCat("frame length ", n, " exceeds the ",
-                                              kMaxFrameBytes, "-byte remoting limit"));
+    return absl::OutOfRangeError(
+        absl::StrCat("frame length ", n, " exceeds the ", kMaxFrameBytes, "-byte remoting limit"));
   }
   return n;
 }

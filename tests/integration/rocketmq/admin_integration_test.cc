@@ -150,11 +150,11 @@ TEST_F(AdminIntegrationTest, BatchSkipQuirkIsDetectedAndRepaired) {
   TopicConfig fresh;
   fresh.topic_name = "QuirkFreshRaw";
   RemotingCommand raw = RemotingCommand::Request(request_code::kUpdateAndCreateTopicList);
-  raw.body = Json{{"topicConfigList",
-                   Json::array({TopicConfigToCreateJson(existing), TopicConfigToCreateJson(fresh)})}}
-                 .dump();
-  absl::StatusOr<RemotingCommand> resp =
-      Run(client_->Invoke(Broker(), raw, milliseconds(10000)));
+  raw.body =
+      Json{{"topicConfigList",
+            Json::array({TopicConfigToCreateJson(existing), TopicConfigToCreateJson(fresh)})}}
+          .dump();
+  absl::StatusOr<RemotingCommand> resp = Run(client_->Invoke(Broker(), raw, milliseconds(10000)));
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->code, response_code::kSuccess);
   absl::StatusOr<TopicConfig> skipped = Run(admin_->GetTopicConfig(Broker(), "QuirkFreshRaw"));
@@ -163,8 +163,7 @@ TEST_F(AdminIntegrationTest, BatchSkipQuirkIsDetectedAndRepaired) {
 
   TopicConfig fresh2;
   fresh2.topic_name = "QuirkFreshOurs";
-  absl::StatusOr<BatchResult> r =
-      Run(admin_->CreateTopics(Broker(), {existing, fresh, fresh2}));
+  absl::StatusOr<BatchResult> r = Run(admin_->CreateTopics(Broker(), {existing, fresh, fresh2}));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->unchanged, 1);
   EXPECT_EQ(r->created, 2);
@@ -220,7 +219,8 @@ TEST_F(AdminIntegrationTest, SingleTopicLifecycleAndRoute) {
   ASSERT_TRUE(Run(admin_->DeleteTopicInNameServer(NameServer(), "RouteTopic")).ok());
   EXPECT_EQ(Run(admin_->GetTopicConfig(Broker(), "RouteTopic")).status().code(),
             absl::StatusCode::kNotFound);
-  absl::StatusOr<TopicRouteData> gone = Run(admin_->GetRouteInfoByTopic(NameServer(), "RouteTopic"));
+  absl::StatusOr<TopicRouteData> gone =
+      Run(admin_->GetRouteInfoByTopic(NameServer(), "RouteTopic"));
   EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(RemotingResponseCode(gone.status()), response_code::kTopicNotExist);
   EXPECT_EQ(Run(admin_->GetTopicStats(Broker(), "NoSuchTopic")).status().code(),
@@ -258,11 +258,13 @@ TEST_F(AdminIntegrationTest, SubscriptionGroupsCreateReadDelete) {
   EXPECT_EQ(again->requests, 0);
 
   // Read one exported from the broker, change it, write it back (attributes get '+').
-  absl::StatusOr<SubscriptionGroupConfig> g = Run(admin_->GetSubscriptionGroup(Broker(), "GID_it_5"));
+  absl::StatusOr<SubscriptionGroupConfig> g =
+      Run(admin_->GetSubscriptionGroup(Broker(), "GID_it_5"));
   ASSERT_TRUE(g.ok()) << g.status();
   g->json["retryMaxTimes"] = 3;
   ASSERT_TRUE(Run(admin_->CreateSubscriptionGroup(Broker(), *g)).ok());
-  absl::StatusOr<SubscriptionGroupConfig> g2 = Run(admin_->GetSubscriptionGroup(Broker(), "GID_it_5"));
+  absl::StatusOr<SubscriptionGroupConfig> g2 =
+      Run(admin_->GetSubscriptionGroup(Broker(), "GID_it_5"));
   ASSERT_TRUE(g2.ok());
   EXPECT_EQ(g2->json["retryMaxTimes"], 3);
   EXPECT_EQ(g2->json, g->json);
@@ -285,8 +287,8 @@ TEST_F(AdminIntegrationTest, BrokerConfigUpdateReadsBack) {
   EXPECT_EQ(before->properties.at("namesrvAddr"), NameServer());
   EXPECT_FALSE(before->data_version.empty());
 
-  ASSERT_TRUE(Run(admin_->UpdateBrokerConfig(Broker(), {{"fileReservedTime", "24"},
-                                                        {"maxMessageSize", "2097152"}}))
+  ASSERT_TRUE(Run(admin_->UpdateBrokerConfig(
+                      Broker(), {{"fileReservedTime", "24"}, {"maxMessageSize", "2097152"}}))
                   .ok());
   absl::StatusOr<BrokerConfig> after = Run(admin_->GetBrokerConfig(Broker()));
   ASSERT_TRUE(after.ok());
@@ -307,9 +309,9 @@ TEST_F(AdminIntegrationTest, RuntimeInfoAndClusterInfoAreSane) {
   EXPECT_EQ(info->at("brokerVersion"), "479");
   int64_t boot = 0;
   ASSERT_TRUE(absl::SimpleAtoi(info->at("bootTimestamp"), &boot));
-  int64_t now_ms = std::chrono::duration_cast<milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  int64_t now_ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   EXPECT_GT(boot, now_ms - 3600 * 1000);
   EXPECT_LE(boot, now_ms);
   double disk_ratio = -1;

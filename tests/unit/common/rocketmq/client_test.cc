@@ -70,7 +70,8 @@ class ScriptedPeer {
   asio::awaitable<void> Accept() {
     while (true) {
       error_code ec;
-      tcp::socket s = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket s =
+          co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       int index = connections_++;
       asio::co_spawn(acceptor_.get_executor(), script_(std::move(s), index), asio::detached);
@@ -173,7 +174,8 @@ TEST_F(ClientTest, OnewayIsWrittenWithOnewayFlag) {
     co_await ReadFrame(s);
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
-  absl::Status s = net::BlockOn(io_, client.InvokeOneway(peer.addr(), Req(request_code::kHeartBeat)));
+  absl::Status s =
+      net::BlockOn(io_, client.InvokeOneway(peer.addr(), Req(request_code::kHeartBeat)));
   ASSERT_TRUE(s.ok()) << s;
   while (!seen.has_value()) io_.run_one();
   EXPECT_TRUE(seen->IsOneway());

@@ -58,8 +58,14 @@ TEST(FrameTest, EncodesBinaryHeaderByteForByte) {
   absl::StatusOr<std::string> frame = EncodeFrame(RouteRequest(), SerializeType::kRocketMQ);
   ASSERT_TRUE(frame.ok()) << frame.status();
   EXPECT_EQ(Hex(*frame),
-            "0000002d01000029006901" "01df" "00000001" "00000000" "00000000" "00000014"
-            "0005746f706963" "00000009546f70696354657374");
+            "0000002d01000029006901"
+            "01df"
+            "00000001"
+            "00000000"
+            "00000000"
+            "00000014"
+            "0005746f706963"
+            "00000009546f70696354657374");
 }
 
 // Example C: a body after the header.
@@ -90,9 +96,15 @@ TEST(FrameTest, DecodesJsonAndBinaryResponses) {
   EXPECT_EQ(a->ext_fields.at("offset"), "42");
   EXPECT_EQ(a->serialize_type, SerializeType::kJson);
 
-  absl::StatusOr<RemotingCommand> b = DecodeFrame(FromHex(
-      "0000002701000023000000" "01df" "00000003" "00000001" "00000000" "0000000e"
-      "00066f6666736574" "000000023432"));
+  absl::StatusOr<RemotingCommand> b =
+      DecodeFrame(FromHex("0000002701000023000000"
+                          "01df"
+                          "00000003"
+                          "00000001"
+                          "00000000"
+                          "0000000e"
+                          "00066f6666736574"
+                          "000000023432"));
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->serialize_type, SerializeType::kRocketMQ);
   b->serialize_type = SerializeType::kJson;

@@ -16,18 +16,18 @@ Json Parse(std::string_view text) {
 }
 
 TEST(TypesTest, ClusterInfoWithNumericBrokerIds) {
-  absl::StatusOr<ClusterInfo> info = ClusterInfoFromJson(Parse(
-      R"({"brokerAddrTable":{"c-0":{"brokerAddrs":{0:"10.0.0.1:10911",1:"10.0.0.2:10911"},)"
-      R"("brokerName":"c-0","cluster":"c","enableActingMaster":false,"zoneName":"z"}},)"
-      R"("clusterAddrTable":{"c":["c-0"]}})"));
+  absl::StatusOr<ClusterInfo> info = ClusterInfoFromJson(
+      Parse(R"({"brokerAddrTable":{"c-0":{"brokerAddrs":{0:"10.0.0.1:10911",1:"10.0.0.2:10911"},)"
+            R"("brokerName":"c-0","cluster":"c","enableActingMaster":false,"zoneName":"z"}},)"
+            R"("clusterAddrTable":{"c":["c-0"]}})"));
   ASSERT_TRUE(info.ok()) << info.status();
   const BrokerData& b = info->brokers.at("c-0");
   EXPECT_EQ(b.broker_addrs.at(0), "10.0.0.1:10911");
   EXPECT_EQ(b.broker_addrs.at(1), "10.0.0.2:10911");
   EXPECT_EQ(b.zone_name, "z");
   EXPECT_EQ(info->clusters.at("c"), std::vector<std::string>{"c-0"});
-  EXPECT_FALSE(ClusterInfoFromJson(Parse(R"({"brokerAddrTable":{"x":{"brokerAddrs":{"a":"b"}}}})"))
-                   .ok());
+  EXPECT_FALSE(
+      ClusterInfoFromJson(Parse(R"({"brokerAddrTable":{"x":{"brokerAddrs":{"a":"b"}}}})")).ok());
 }
 
 TEST(TypesTest, ConsumeStatsWithObjectKeys) {
@@ -44,25 +44,25 @@ TEST(TypesTest, ConsumeStatsWithObjectKeys) {
 }
 
 TEST(TypesTest, TopicStatsAndRoute) {
-  absl::StatusOr<TopicStats> stats = TopicStatsFromJson(Parse(
-      R"({"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:)"
-      R"({"lastUpdateTimestamp":7,"maxOffset":9,"minOffset":1}},"topicPutTps":0.0})"));
+  absl::StatusOr<TopicStats> stats = TopicStatsFromJson(
+      Parse(R"({"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:)"
+            R"({"lastUpdateTimestamp":7,"maxOffset":9,"minOffset":1}},"topicPutTps":0.0})"));
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->offsets.at(0).max_offset, 9);
-  absl::StatusOr<TopicRouteData> route = TopicRouteDataFromJson(Parse(
-      R"({"brokerDatas":[{"brokerAddrs":{"0":"a:1"},"brokerName":"b","cluster":"c"}],)"
-      R"("filterServerTable":{},"queueDatas":[{"brokerName":"b","perm":6,"readQueueNums":4,)"
-      R"("topicSysFlag":0,"writeQueueNums":4}]})"));
+  absl::StatusOr<TopicRouteData> route = TopicRouteDataFromJson(
+      Parse(R"({"brokerDatas":[{"brokerAddrs":{"0":"a:1"},"brokerName":"b","cluster":"c"}],)"
+            R"("filterServerTable":{},"queueDatas":[{"brokerName":"b","perm":6,"readQueueNums":4,)"
+            R"("topicSysFlag":0,"writeQueueNums":4}]})"));
   ASSERT_TRUE(route.ok());
   EXPECT_EQ(route->queue_datas.at(0).read_queue_nums, 4);
   EXPECT_EQ(route->broker_datas.at(0).broker_addrs.at(0), "a:1");
 }
 
 TEST(TypesTest, TopicConfigRoundTripAndCreatePrefix) {
-  Json stored = Parse(
-      R"({"attributes":{"message.type":"FIFO"},"order":true,"perm":4,"readQueueNums":2,)"
-      R"("topicFilterType":"MULTI_TAG","topicName":"T","topicSysFlag":1,"writeQueueNums":3,)"
-      R"("unknownFutureField":1})");
+  Json stored =
+      Parse(R"({"attributes":{"message.type":"FIFO"},"order":true,"perm":4,"readQueueNums":2,)"
+            R"("topicFilterType":"MULTI_TAG","topicName":"T","topicSysFlag":1,"writeQueueNums":3,)"
+            R"("unknownFutureField":1})");
   absl::StatusOr<TopicConfig> t = TopicConfigFromJson(stored);
   ASSERT_TRUE(t.ok());
   EXPECT_TRUE(t->order);
