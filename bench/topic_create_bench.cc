@@ -112,17 +112,18 @@ int main(int argc, char** argv) {
     auto java = rmq::testing::LocalRocketMQ::JavaBinary();
     t0 = Clock::now();
     for (int i = 0; i < mqadmin_samples; ++i) {
-      std::string cmd = absl::StrCat(
-          *java, " -Xms256m -Xmx256m -Drocketmq.home.dir=", (*mq)->dir(), "/home -Duser.home=",
-          (*mq)->dir(), " -cp '", (*mq)->jars_dir(),
-          "/*' org.apache.rocketmq.tools.command.MQAdminStartup updateTopic -b ", broker,
-          " -t BenchMqadmin_", i, " >/dev/null 2>&1");
+      std::string cmd =
+          absl::StrCat(*java, " -Xms256m -Xmx256m -Drocketmq.home.dir=", (*mq)->dir(),
+                       "/home -Duser.home=", (*mq)->dir(), " -cp '", (*mq)->jars_dir(),
+                       "/*' org.apache.rocketmq.tools.command.MQAdminStartup updateTopic -b ",
+                       broker, " -t BenchMqadmin_", i, " >/dev/null 2>&1");
       int rc = std::system(cmd.c_str());
       if (rc != 0) std::fprintf(stderr, "mqadmin call %d failed (rc %d)\n", i, rc);
     }
     mqadmin_per_call = Seconds(Clock::now() - t0) / mqadmin_samples;
-    std::printf("(d) mqadmin updateTopic: %.2f s per topic (mean of %d), %.0f s for %d (extrapolated)\n",
-                mqadmin_per_call, mqadmin_samples, mqadmin_per_call * n, n);
+    std::printf(
+        "(d) mqadmin updateTopic: %.2f s per topic (mean of %d), %.0f s for %d (extrapolated)\n",
+        mqadmin_per_call, mqadmin_samples, mqadmin_per_call * n, n);
   }
 
   std::printf("ratio (b)/(a) sequential singles vs batch: %.1fx\n", single_s / batch_s);
