@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of a directory holding the RocketMQ runtime jars (name server, broker, tools and
 # their dependencies) from Maven Central, fetching them on first use.
+# Usage: rocketmq-jars.sh [VERSION]   (default: the pom's rocketmq.version, 5.3.3)
 #
 # The jars live in a cache outside the work tree, keyed on the hash of deploy/local/rocketmq/pom.xml,
 # so a second run on the same machine is instant and a version bump fetches anew.
@@ -9,8 +10,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 pom="$root/deploy/local/rocketmq/pom.xml"
 cache="${RMQ_CACHE_DIR:-$HOME/.cache/rocketmq-operator}"
-key=$(sha256sum "$pom" | cut -c1-16)
-dest="$cache/rocketmq-jars-$key"
+version="${1:-}"
+key=$( (cat "$pom"; echo "$version") | sha256sum | cut -c1-16)
+dest="$cache/rocketmq-jars-${version:-default}-$key"
 if [ -f "$dest/.complete" ]; then
   echo "$dest/lib"
   exit 0
@@ -21,7 +23,7 @@ mkdir -p "$work"
 cp "$pom" "$work/pom.xml"
 (
   cd "$work"
-  mvn -q -B -Dmaven.repo.local="$cache/m2" package >&2
+  mvn -q -B -Dmaven.repo.local="$cache/m2" ${version:+-Drocketmq.version="$version"} package >&2
 )
 rm -rf "$dest"
 mkdir -p "$dest"

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -178,15 +179,22 @@ absl::StatusOr<int> FreeLoopbackPort() {
   return ntohs(addr.sin_port);
 }
 
-absl::StatusOr<std::string> LocalRocketMQ::JarsDir() {
-  if (const char* env = std::getenv("RMQ_JARS_DIR"); env != nullptr && *env != '\0') {
-    if (!fs::exists(fs::path(env) / "rocketmq-broker-5.3.3.jar") && fs::is_empty(fs::path(env))) {
-      return absl::FailedPreconditionError(absl::StrCat("RMQ_JARS_DIR=", env, " has no jars"));
+absl::StatusOr<std::string> LocalRocketMQ::JarsDir(const std::string& version) {
+  std::string env_name = "RMQ_JARS_DIR";
+  if (!version.empty()) {
+    env_name += "_" + version;
+    std::replace(env_name.begin(), env_name.end(), '.', '_');
+  }
+  if (const char* env = std::getenv(env_name.c_str()); env != nullptr && *env != '\0') {
+    std::error_code ec;
+    if (!fs::is_directory(env, ec) || fs::is_empty(env, ec)) {
+      return absl::FailedPreconditionError(absl::StrCat(env_name, "=", env, " has no jars"));
     }
     return std::string(env);
   }
   std::string script = std::string(RMQ_SOURCE_DIR) + "/scripts/rocketmq-jars.sh";
-  FILE* pipe = ::popen(script.c_str(), "r");
+  std::string command = version.empty() ? script : script + " " + version;
+  FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return absl::FailedPreconditionError("cannot run " + script);
   std::array<char, 4096> buf{};
   std::string out;
@@ -223,7 +231,7 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
   auto log = log::Get("test.rocketmq");
   absl::StatusOr<std::string> java = JavaBinary();
   if (!java.ok()) return java.status();
-  absl::StatusOr<std::string> jars = JarsDir();
+  absl::StatusOr<std::string> jars = JarsDir(options.version);
   if (!jars.ok()) return jars.status();
 
   std::unique_ptr<LocalRocketMQ> mq(new LocalRocketMQ());
@@ -319,8 +327,15 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
 }
 
 absl::Status LocalRocketMQ::Stop() {
-  bool broker_clean = StopProcess(broker_pid_, std::chrono::seconds(20));
+  if (broker_pid_ <= 0 && namesrv_pid_ <= 0) return absl::OkStatus();
+  auto start = Clock::now();
+  bool broker_clean = StopProcess(broker_pid_, std::chrono::seconds(30));
+  auto broker_done = Clock::now();
   bool ns_clean = StopProcess(namesrv_pid_, std::chrono::seconds(10));
+  log::Get("test.rocketmq")
+      ->info("rocketmq stopped broker_ms={} namesrv_ms={}",
+             std::chrono::duration_cast<std::chrono::milliseconds>(broker_done - start).count(),
+             Since(broker_done).count());
   broker_pid_ = -1;
   namesrv_pid_ = -1;
   if (!broker_clean || !ns_clean) {

@@ -7,7 +7,8 @@
 // process (PR_SET_PDEATHSIG), so a crashed test leaves nothing running.
 //
 // A missing Java or jar download is an error (FailedPrecondition with what to do), never a skip.
-// Environment: RMQ_JARS_DIR (jar directory; default: run scripts/rocketmq-jars.sh),
+// Environment: RMQ_JARS_DIR (jar directory of the default version; default: run
+// scripts/rocketmq-jars.sh), RMQ_JARS_DIR_<version with '_' for '.'> for other versions,
 // JAVA_HOME (default: `java` on PATH), RMQ_KEEP_TEST_DIRS=1 keeps the directory for debugging.
 //
 // Not thread-safe; one instance per test suite.
@@ -29,6 +30,9 @@
 namespace rmq::testing {
 
 struct LocalRocketMQOptions {
+  // RocketMQ version; empty means the pom's default (5.3.3). Any 5.x served by Maven Central works
+  // (4.9.x name servers are not served there).
+  std::string version;
   std::string cluster_name = "TestCluster";
   std::string broker_name = "broker-a";
   // Extra broker.conf lines (override the defaults).
@@ -55,7 +59,7 @@ class LocalRocketMQ {
   absl::Status Stop();
 
   // The jar directory (RMQ_JARS_DIR or the cache script's answer) and the java binary.
-  static absl::StatusOr<std::string> JarsDir();
+  static absl::StatusOr<std::string> JarsDir(const std::string& version = "");
   static absl::StatusOr<std::string> JavaBinary();
 
  private:

@@ -14,59 +14,45 @@
 #include "common/rocketmq/remoting/codes.h"
 #include "common/rocketmq/remoting/fastjson.h"
 #include "common/rocketmq/remoting/status.h"
-#include "tests/support/local_rocketmq.h"
+#include "tests/support/admin_env.h"
 
 namespace rmq::rocketmq {
 namespace {
 
 using std::chrono::milliseconds;
-using testing::LocalRocketMQ;
 
 class AdminIntegrationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto mq = LocalRocketMQ::Start({});
-    if (!mq.ok()) {
-      start_error_ = new std::string(mq.status().ToString());
+    auto env = testing::AdminTestEnv::Start({});
+    if (!env.ok()) {
+      start_error_ = new std::string(env.status().ToString());
       return;
     }
-    mq_ = mq->release();
-    io_ = new asio::io_context();
-    guard_ = new asio::executor_work_guard<asio::io_context::executor_type>(io_->get_executor());
-    thread_ = new std::thread([] { io_->run(); });
-    client_ = new RemotingClient(io_->get_executor(), ClientOptions{});
-    admin_ = new AdminClient(*client_, milliseconds(30000));
+    env_ = env->release();
+    client_ = &env_->client();
+    admin_ = &env_->admin();
     std::printf("broker boot: %lld ms, name server boot: %lld ms\n",
-                static_cast<long long>(mq_->broker_boot_time().count()),
-                static_cast<long long>(mq_->namesrv_boot_time().count()));
+                static_cast<long long>(env_->mq().broker_boot_time().count()),
+                static_cast<long long>(env_->mq().namesrv_boot_time().count()));
   }
 
   static void TearDownTestSuite() {
-    if (client_ != nullptr) {
-      asio::post(*io_, [] { client_->Shutdown(); });
-      delete guard_;
-      thread_->join();
-      delete admin_;
-      delete client_;
-      delete thread_;
-      delete io_;
-    }
-    delete mq_;
-    mq_ = nullptr;
+    delete env_;
+    env_ = nullptr;
   }
 
   void SetUp() override {
     ASSERT_EQ(start_error_, nullptr) << "RocketMQ did not start: " << *start_error_;
   }
 
-  // Runs a coroutine on the client's io thread and waits for its result.
   template <typename T>
   static T Run(asio::awaitable<T> work) {
-    return asio::co_spawn(*io_, std::move(work), asio::use_future).get();
+    return env_->Run(std::move(work));
   }
 
-  static std::string Broker() { return mq_->broker_addr(); }
-  static std::string NameServer() { return mq_->namesrv_addr(); }
+  static std::string Broker() { return env_->broker(); }
+  static std::string NameServer() { return env_->namesrv(); }
 
   // Polls the name server until the topic's route appears (registration is asynchronous).
   static absl::StatusOr<TopicRouteData> WaitForRoute(const std::string& topic) {
@@ -80,11 +66,8 @@ class AdminIntegrationTest : public ::testing::Test {
     return route;
   }
 
-  static inline LocalRocketMQ* mq_ = nullptr;
+  static inline testing::AdminTestEnv* env_ = nullptr;
   static inline std::string* start_error_ = nullptr;
-  static inline asio::io_context* io_ = nullptr;
-  static inline asio::executor_work_guard<asio::io_context::executor_type>* guard_ = nullptr;
-  static inline std::thread* thread_ = nullptr;
   static inline RemotingClient* client_ = nullptr;
   static inline AdminClient* admin_ = nullptr;
 };
