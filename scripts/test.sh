@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs dependencies, fetches the RocketMQ jars
 # (cached outside the work tree), builds the `dev` preset (Debug + ASan/UBSan, warnings as errors),
-# runs every ctest label (unit, integration, e2e), checks formatting, and fuzzes for a bounded time.
+# runs every ctest label (unit, integration, e2e), checks formatting, runs clang-tidy (preset `tidy`,
+# which also compiles everything with clang and -Wthread-safety), and fuzzes for a bounded time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -16,6 +17,9 @@ scripts/format.sh --check
 cmake --preset dev
 cmake --build --preset dev -j "$(nproc)"
 ctest --preset dev -L 'unit|integration|e2e' -j 1
+
+cmake --preset tidy
+cmake --build --preset tidy -j "$(nproc)"
 
 scripts/fuzz.sh
 

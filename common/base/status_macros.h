@@ -44,9 +44,11 @@
   RMQ_INTERNAL_ASSIGN_OR_RETURN(RMQ_INTERNAL_CONCAT(rmq_statusor_, __LINE__), lhs, rexpr, \
                                 co_return )
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` is a declaration and `ret` a keyword.
 #define RMQ_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, rexpr, ret) \
   auto tmp = (rexpr);                                       \
   if (!tmp.ok()) {                                          \
     ret std::move(tmp).status();                            \
   }                                                         \
   lhs = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)

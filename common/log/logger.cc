@@ -18,7 +18,7 @@ struct State {
 };
 
 State& GlobalState() {
-  static State* state = new State();  // Never destroyed: loggers may log during exit.
+  static auto* state = new State();  // Never destroyed: loggers may log during exit.
   return *state;
 }
 

@@ -6,7 +6,7 @@
 
 namespace rmq::net {
 
-void DieOnException(std::exception_ptr error) {
+void DieOnException(const std::exception_ptr& error) {
   if (!error) return;
   try {
     std::rethrow_exception(error);

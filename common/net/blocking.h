@@ -28,6 +28,6 @@ T BlockOn(asio::io_context& io, asio::awaitable<T> work) {
   return result.get();
 }
 
-void DieOnException(std::exception_ptr error);
+void DieOnException(const std::exception_ptr& error);
 
 }  // namespace rmq::net

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -11,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -75,6 +75,7 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const fs::path
   int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log_fd < 0) return absl::InternalError(absl::StrCat("cannot open ", log_file.string()));
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   pid_t parent = ::getpid();
@@ -240,8 +241,9 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
   if (::mkdtemp(tmpl.data()) == nullptr) return absl::InternalError("mkdtemp failed");
   mq->dir_ = tmpl;
   fs::path dir(mq->dir_);
-  for (const char* sub : {"home", "ns", "broker", "broker/store"})
+  for (const char* sub : {"home", "ns", "broker", "broker/store"}) {
     fs::create_directories(dir / sub);
+  }
 
   absl::StatusOr<int> ns_port = FreeLoopbackPort();
   if (!ns_port.ok()) return ns_port.status();
@@ -288,7 +290,7 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
     argv.insert(argv.end(), opens.begin(), opens.end());
     argv.push_back("-Drocketmq.home.dir=" + (dir / "home").string());
     argv.push_back("-Duser.home=" + user_home);
-    argv.push_back("-cp");
+    argv.emplace_back("-cp");
     argv.push_back(classpath);
     return argv;
   };

@@ -174,7 +174,15 @@ asio::awaitable<absl::StatusOr<BatchResult>> AdminClient::CreateTopics(
   // Validate and de-duplicate (the last config for a name wins).
   std::map<std::string, TopicConfig> wanted;
   for (auto& t : topics) {
-    if (absl::Status s = ValidateTopicName(t.topic_name); !s.ok()) {
+    absl::Status s = ValidateTopicName(t.topic_name);
+    for (const auto& [key, value] : t.attributes) {
+      if (s.ok() && (key.empty() || key[0] == '-')) {
+        s = absl::InvalidArgumentError(
+            absl::StrCat("topic ", t.topic_name, ": attribute key '", key,
+                         "' is not a key; give the full attribute set, absent keys are removed"));
+      }
+    }
+    if (!s.ok()) {
       result.failed.emplace_back(t.topic_name, s);
       continue;
     }
@@ -185,6 +193,7 @@ asio::awaitable<absl::StatusOr<BatchResult>> AdminClient::CreateTopics(
 
   RMQ_CO_ASSIGN_OR_RETURN(TopicConfigTable before, co_await GetAllTopicConfig(broker));
   std::vector<TopicConfig> to_send;
+  std::map<std::string, TopicConfig> requests;  // what is sent for each changed topic
   std::set<std::string> existed;
   for (auto& [name, t] : wanted) {
     auto it = before.topics.find(name);
@@ -192,8 +201,16 @@ asio::awaitable<absl::StatusOr<BatchResult>> AdminClient::CreateTopics(
       ++result.unchanged;
       continue;
     }
-    if (it != before.topics.end()) existed.insert(name);
-    to_send.push_back(t);
+    TopicConfig request = t;
+    if (it != before.topics.end()) {
+      existed.insert(name);
+      // Upsert means "make it equal": attributes the broker has and the caller left out go.
+      for (const auto& [key, value] : it->second.attributes) {
+        if (t.attributes.count(key) == 0) request.attributes["-" + key] = "";
+      }
+    }
+    requests[name] = request;
+    to_send.push_back(std::move(request));
   }
 
   // Batches; any topic the batch path does not confirm goes through the single path below.
@@ -224,7 +241,9 @@ asio::awaitable<absl::StatusOr<BatchResult>> AdminClient::CreateTopics(
       auto it = after.topics.find(name);
       bool landed = it != after.topics.end() && it->second == t;
       bool was_unchanged = before.topics.count(name) > 0 && before.topics.at(name) == t;
-      if (!landed && !was_unchanged && queued.count(name) == 0) singles.push_back(t);
+      if (!landed && !was_unchanged && queued.count(name) == 0) {
+        singles.push_back(requests.at(name));
+      }
     }
   }
   std::set<std::string> single_names;

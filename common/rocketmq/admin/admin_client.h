@@ -115,6 +115,6 @@ class AdminClient {
 };
 
 // Max bytes of one batch request body; well under the 16 MiB frame limit.
-inline constexpr size_t kMaxBatchBodyBytes = 4 * 1024 * 1024;
+inline constexpr size_t kMaxBatchBodyBytes = size_t{4} * 1024 * 1024;
 
 }  // namespace rmq::rocketmq

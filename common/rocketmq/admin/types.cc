@@ -430,7 +430,12 @@ std::string AttributesToCreateString(const std::map<std::string, std::string>& a
   std::string out;
   for (const auto& [k, v] : attributes) {
     if (!out.empty()) out.push_back(',');
-    absl::StrAppend(&out, PrefixedKey(k), "=", v);
+    std::string key = PrefixedKey(k);
+    if (key[0] == '-') {
+      absl::StrAppend(&out, key);  // deletion: no value (AttributeParser rejects "-k=")
+    } else {
+      absl::StrAppend(&out, key, "=", v);
+    }
   }
   return out;
 }

@@ -96,7 +96,8 @@ struct MessageQueue {
   std::string topic;
   std::string broker_name;
   int32_t queue_id = 0;
-  friend auto operator<=>(const MessageQueue&, const MessageQueue&) = default;
+  friend auto operator<=>(const MessageQueue&,
+                          const MessageQueue&) = default;  // NOLINT(modernize-use-nullptr)
 };
 
 struct ConsumeOffset {
@@ -158,7 +159,8 @@ Json ToJson(const TopicStats& s);
 // (rocketmq-protocol.md §2.3); keys that already carry '+' or '-' are kept.
 Json TopicConfigToCreateJson(const TopicConfig& t);
 Json SubscriptionGroupToCreateJson(const SubscriptionGroupConfig& g);
-// "+k1=v1,+k2=v2" for UPDATE_AND_CREATE_TOPIC's `attributes` ext field ("" when none).
+// "+k1=v1,+k2=v2,-k3" for UPDATE_AND_CREATE_TOPIC's `attributes` ext field ("" when none); a
+// key given as "-k" asks the broker to delete attribute k of an existing topic.
 std::string AttributesToCreateString(const std::map<std::string, std::string>& attributes);
 
 // Topic name rules of the broker (TopicValidator): [%|a-zA-Z0-9_-]+, at most 127 chars.

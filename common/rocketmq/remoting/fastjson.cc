@@ -166,7 +166,7 @@ class Parser {
       uint64_t magnitude = 0;
       bool overflow = false;
       for (size_t i = negative ? 1 : 0; i < literal.size(); ++i) {
-        uint64_t digit = static_cast<uint64_t>(literal[i] - '0');
+        auto digit = static_cast<uint64_t>(literal[i] - '0');
         if (magnitude > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
           overflow = true;
           break;

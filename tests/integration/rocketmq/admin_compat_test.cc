@@ -31,8 +31,8 @@ class AdminCompatTest : public ::testing::Test {
     env_ = nullptr;
   }
   void SetUp() override {
-    ASSERT_EQ(start_error_, nullptr) << "RocketMQ " << kOldVersion << " did not start: "
-                                     << *start_error_;
+    ASSERT_EQ(start_error_, nullptr)
+        << "RocketMQ " << kOldVersion << " did not start: " << *start_error_;
   }
   template <typename T>
   static T Run(asio::awaitable<T> work) {
@@ -49,7 +49,8 @@ class AdminCompatTest : public ::testing::Test {
 // is not used here: 5.1.4 answers GET_BROKER_RUNTIME_INFO with SYSTEM_ERROR
 // NoSuchElementException until its stats have samples, for about a minute after boot.)
 TEST_F(AdminCompatTest, BrokerIsTheOldVersion) {
-  auto resp = Run(env_->client().Invoke(Broker(), RemotingCommand::Request(request_code::kGetBrokerConfig)));
+  auto resp = Run(
+      env_->client().Invoke(Broker(), RemotingCommand::Request(request_code::kGetBrokerConfig)));
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->code, response_code::kSuccess);
   EXPECT_EQ(resp->version, 441);
@@ -97,7 +98,8 @@ TEST_F(AdminCompatTest, GroupBatchFallsBackAndDeleteWorks) {
   EXPECT_TRUE(r->ok()) << ToJson(*r).dump();
   EXPECT_FALSE(r->batch_supported);
   EXPECT_EQ(r->created, 50);
-  absl::StatusOr<SubscriptionGroupConfig> g = Run(Admin().GetSubscriptionGroup(Broker(), "GID_compat_7"));
+  absl::StatusOr<SubscriptionGroupConfig> g =
+      Run(Admin().GetSubscriptionGroup(Broker(), "GID_compat_7"));
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ(g->json["retryMaxTimes"], 7);
 

@@ -154,6 +154,28 @@ TEST_F(AdminIntegrationTest, BatchSkipQuirkIsDetectedAndRepaired) {
   EXPECT_TRUE(Run(admin_->GetTopicConfig(Broker(), "QuirkFreshOurs")).ok());
 }
 
+TEST_F(AdminIntegrationTest, UpsertRemovesAttributesLeftOut) {
+  TopicConfig t;
+  t.topic_name = "AttrTopic";
+  t.attributes["message.type"] = "NORMAL";
+  ASSERT_TRUE(Run(admin_->CreateTopic(Broker(), t)).ok());
+  t.attributes.clear();
+  absl::StatusOr<BatchResult> r = Run(admin_->CreateTopics(Broker(), {t}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->ok()) << ToJson(*r).dump();
+  EXPECT_EQ(r->updated, 1);
+  absl::StatusOr<TopicConfig> back = Run(admin_->GetTopicConfig(Broker(), "AttrTopic"));
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(back->attributes.empty()) << ToJson(*back).dump();
+
+  TopicConfig minus = t;
+  minus.attributes["-message.type"] = "";
+  absl::StatusOr<BatchResult> bad = Run(admin_->CreateTopics(Broker(), {minus}));
+  ASSERT_TRUE(bad.ok());
+  ASSERT_EQ(bad->failed.size(), 1u);
+  EXPECT_EQ(bad->failed[0].second.code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(AdminIntegrationTest, BatchReportsInvalidNamesAndCreatesTheRest) {
   TopicConfig good;
   good.topic_name = "ValidNameTopic";
@@ -295,7 +317,7 @@ TEST_F(AdminIntegrationTest, RuntimeInfoAndClusterInfoAreSane) {
   int64_t now_ms =
       std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  EXPECT_GT(boot, now_ms - 3600 * 1000);
+  EXPECT_GT(boot, now_ms - int64_t{3600} * 1000);
   EXPECT_LE(boot, now_ms);
   double disk_ratio = -1;
   ASSERT_TRUE(absl::SimpleAtod(info->at("commitLogDiskRatio"), &disk_ratio));

@@ -15,7 +15,6 @@ namespace rmq::rocketmq {
 namespace {
 
 using asio::ip::tcp;
-using boost::system::error_code;
 using std::chrono::milliseconds;
 using testing::ReadFrame;
 using testing::Reply;
@@ -34,9 +33,12 @@ class ClientTest : public ::testing::Test {
 TEST_F(ClientTest, CorrelatesOutOfOrderResponsesByOpaque) {
   ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
     std::vector<RemotingCommand> got;
+    got.reserve(3);
     for (int i = 0; i < 3; ++i) got.push_back(*co_await ReadFrame(s));
-    for (int i = 2; i >= 0; --i) co_await Reply(s, got[i], got[i].ext_fields["tag"]);
-    co_await ReadFrame(s);  // hold the connection until the client goes away
+    for (int i = 2; i >= 0; --i) {
+      co_await Reply(s, got[i], got[i].ext_fields["tag"]);
+    }
+    (void)co_await ReadFrame(s);  // hold the connection until the client goes away
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
   std::vector<std::string> bodies(3);
@@ -62,10 +64,12 @@ TEST_F(ClientTest, CorrelatesOutOfOrderResponsesByOpaque) {
 
 TEST_F(ClientTest, RequestTimesOutAndConnectionStaysUsable) {
   ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
-    co_await ReadFrame(s);  // first request: never answered
+    (void)co_await ReadFrame(s);  // first request: never answered
     auto second = co_await ReadFrame(s);
-    if (second.ok()) co_await Reply(s, *second, "second");
-    co_await ReadFrame(s);
+    if (second.ok()) {
+      co_await Reply(s, *second, "second");
+    }
+    (void)co_await ReadFrame(s);
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
   auto first = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(200)));
@@ -80,9 +84,11 @@ TEST_F(ClientTest, RequestTimesOutAndConnectionStaysUsable) {
 TEST_F(ClientTest, ReconnectsAfterPeerCloses) {
   ScriptedPeer peer(io_, [](tcp::socket s, int index) -> asio::awaitable<void> {
     auto req = co_await ReadFrame(s);
-    if (req.ok()) co_await Reply(s, *req, "conn" + std::to_string(index));
+    if (req.ok()) {
+      co_await Reply(s, *req, "conn" + std::to_string(index));
+    }
     if (index == 0) co_return;  // closes the socket, like a broker's idle timeout
-    co_await ReadFrame(s);
+    (void)co_await ReadFrame(s);
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
   auto a = net::BlockOn(io_, client.Invoke(peer.addr(), Req()));
@@ -98,7 +104,7 @@ TEST_F(ClientTest, ReconnectsAfterPeerCloses) {
 
 TEST_F(ClientTest, PendingRequestFailsWhenPeerCloses) {
   ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
-    co_await ReadFrame(s);  // then close without answering
+    (void)co_await ReadFrame(s);  // then close without answering
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
   auto r = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(10000)));
@@ -110,7 +116,7 @@ TEST_F(ClientTest, OnewayIsWrittenWithOnewayFlag) {
   ScriptedPeer peer(io_, [&](tcp::socket s, int) -> asio::awaitable<void> {
     auto r = co_await ReadFrame(s);
     if (r.ok()) seen = *r;
-    co_await ReadFrame(s);
+    (void)co_await ReadFrame(s);
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
   absl::Status s =
@@ -131,8 +137,10 @@ TEST_F(ClientTest, AnswersServerRequestsWithNotSupported) {
     co_await WriteRaw(s, *EncodeFrame(server_request));
     auto reply = co_await ReadFrame(s);
     if (reply.ok()) answer = *reply;
-    if (req.ok()) co_await Reply(s, *req, "done");
-    co_await ReadFrame(s);
+    if (req.ok()) {
+      co_await Reply(s, *req, "done");
+    }
+    (void)co_await ReadFrame(s);
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
   auto r = net::BlockOn(io_, client.Invoke(peer.addr(), Req()));
@@ -145,9 +153,9 @@ TEST_F(ClientTest, AnswersServerRequestsWithNotSupported) {
 
 TEST_F(ClientTest, ProtocolErrorFromPeerClosesConnection) {
   ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
-    co_await ReadFrame(s);
+    (void)co_await ReadFrame(s);
     co_await WriteRaw(s, std::string("\x7f\xff\xff\xff", 4));  // 2 GiB frame
-    co_await ReadFrame(s);
+    (void)co_await ReadFrame(s);
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
   auto r = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(5000)));
@@ -157,8 +165,8 @@ TEST_F(ClientTest, ProtocolErrorFromPeerClosesConnection) {
 
 TEST_F(ClientTest, ShutdownCancelsPendingAndLaterRequests) {
   ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
-    co_await ReadFrame(s);
-    co_await ReadFrame(s);
+    (void)co_await ReadFrame(s);
+    (void)co_await ReadFrame(s);
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
   std::optional<absl::Status> result;
@@ -197,7 +205,7 @@ TEST_F(ClientTest, SignsRequestsWhenCredentialsAreSet) {
       seen = *r;
       co_await Reply(s, *r, "");
     }
-    co_await ReadFrame(s);
+    (void)co_await ReadFrame(s);
   });
   ClientOptions options;
   options.credentials = AclCredentials{"ak", "sk", ""};

@@ -88,11 +88,11 @@ TEST(FastJsonTest, StringEscapesAndUtf8) {
 TEST(FastJsonTest, DuplicateKeysKeepTheLast) { EXPECT_EQ(Parse(R"({"a":1,"a":2})")["a"], 2); }
 
 TEST(FastJsonTest, RejectsMalformedInput) {
-  for (std::string_view bad : {"",        "{",          "}",       "[1,]",
-                               "{\"a\"}", "{\"a\":}",   "{a:1}",   "\"unterminated",
-                               "[1 2]",   "{\"a\":1,}", "tru",     "-",
-                               "1.",      "1e",         "\"\\x\"", "\"\\u12\"",
-                               "{} {}",   "nul",        "{1.5:2}", "[\"\\ud800\\u12\"]"}) {
+  for (std::string_view bad : {"",         "{",           "}",       "[1,]",
+                               R"({"a"})", R"({"a":})",   "{a:1}",   R"("unterminated)",
+                               "[1 2]",    R"({"a":1,})", "tru",     "-",
+                               "1.",       "1e",          R"("\x")", R"("\u12")",
+                               "{} {}",    "nul",         "{1.5:2}", R"(["\ud800\u12"])"}) {
     absl::StatusOr<json> v = ParseFastJson(bad);
     EXPECT_FALSE(v.ok()) << "accepted: " << bad;
     if (!v.ok()) {

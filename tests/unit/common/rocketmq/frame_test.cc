@@ -117,7 +117,7 @@ TEST(FrameTest, RoundTripsBothFormats) {
   cmd.flag = kFlagOneway;
   cmd.remark = "r\xC3\xA9mark";
   cmd.ext_fields = {{"topic", "T"}, {"perm", "6"}, {"attributes", "+message.type=NORMAL"}};
-  cmd.body = std::string("\0\x01\x02 binary body", 16);
+  cmd.body = std::string("\0\x01\x02 binary body", 15);
   for (SerializeType type : {SerializeType::kJson, SerializeType::kRocketMQ}) {
     absl::StatusOr<std::string> wire = EncodeFrame(cmd, type);
     ASSERT_TRUE(wire.ok());
