@@ -78,11 +78,6 @@ std::vector<std::vector<Item>> Chunk(std::vector<Item> items, size_t (*size_of)(
   return chunks;
 }
 
-size_t TopicSize(const TopicConfig& t) { return DumpJson(TopicConfigToCreateJson(t)).size(); }
-size_t GroupSize(const SubscriptionGroupConfig& g) {
-  return DumpJson(SubscriptionGroupToCreateJson(g)).size();
-}
-
 }  // namespace
 
 Json ToJson(const BatchResult& r) {
@@ -96,6 +91,144 @@ Json ToJson(const BatchResult& r) {
               {"failed", std::move(failed)},
               {"batchSupported", r.batch_supported},
               {"requests", r.requests}};
+}
+
+// --- Idempotent batch upsert, shared by topics and subscription groups ---
+//
+// 1. Read the broker's table; items already matching are `unchanged` and not sent.
+// 2. Send the rest in batch requests of at most kMaxBatchBodyBytes. A broker without the batch
+//    code (REQUEST_CODE_NOT_SUPPORTED) gets single requests from then on; a failed batch has each
+//    of its items re-sent singly so every item gets its own result.
+// 3. After a successful batch, read the table back and re-send singly whatever did not land
+//    (the 5.3.x topic batch skips the whole batch when one item is unchanged; a batch that throws
+//    half-way leaves the rest unapplied).
+// 4. Count created/updated from the first read; single-request errors are per-item failures.
+
+struct TopicUpsert {
+  using Item = TopicConfig;
+  static constexpr int32_t kBatchCode = rc::kUpdateAndCreateTopicList;
+  static constexpr const char* kListField = "topicConfigList";
+
+  static const std::string& Name(const Item& t) { return t.topic_name; }
+  static bool Matches(const Item& want, const Item& have) { return want == have; }
+  // Upsert means "make it equal": attributes the broker has and `want` lacks are deleted.
+  static Item Request(const Item& want, const Item* have) {
+    Item request = want;
+    if (have != nullptr) {
+      for (const auto& [key, value] : have->attributes) {
+        if (want.attributes.count(key) == 0) request.attributes["-" + key] = "";
+      }
+    }
+    return request;
+  }
+  static Json CreateJson(const Item& t) { return TopicConfigToCreateJson(t); }
+  static size_t Size(const Item& t) { return DumpJson(CreateJson(t)).size(); }
+  static asio::awaitable<absl::StatusOr<std::map<std::string, Item>>> ReadAll(AdminClient& admin,
+                                                                              std::string broker) {
+    RMQ_CO_ASSIGN_OR_RETURN(TopicConfigTable table, co_await admin.GetAllTopicConfig(broker));
+    co_return std::move(table.topics);
+  }
+  static asio::awaitable<absl::Status> CreateOne(AdminClient& admin, std::string broker,
+                                                 Item item) {
+    return admin.CreateTopic(std::move(broker), std::move(item));
+  }
+};
+
+struct GroupUpsert {
+  using Item = SubscriptionGroupConfig;
+  static constexpr int32_t kBatchCode = rc::kUpdateAndCreateSubscriptionGroupList;
+  static constexpr const char* kListField = "groupConfigList";
+
+  static const std::string& Name(const Item& g) { return g.group_name; }
+  // The broker fills defaults for fields a request leaves out: only the given fields decide.
+  static bool Matches(const Item& want, const Item& have) {
+    return JsonSubsetEquals(want.json, have.json);
+  }
+  static Item Request(const Item& want, const Item* /*have*/) { return want; }
+  static Json CreateJson(const Item& g) { return SubscriptionGroupToCreateJson(g); }
+  static size_t Size(const Item& g) { return DumpJson(CreateJson(g)).size(); }
+  static asio::awaitable<absl::StatusOr<std::map<std::string, Item>>> ReadAll(AdminClient& admin,
+                                                                              std::string broker) {
+    RMQ_CO_ASSIGN_OR_RETURN(SubscriptionGroupTable table,
+                            co_await admin.GetAllSubscriptionGroups(broker));
+    co_return std::move(table.groups);
+  }
+  static asio::awaitable<absl::Status> CreateOne(AdminClient& admin, std::string broker,
+                                                 Item item) {
+    return admin.CreateSubscriptionGroup(std::move(broker), std::move(item));
+  }
+};
+
+template <typename Traits>
+asio::awaitable<absl::StatusOr<BatchResult>> AdminClient::Upsert(
+    std::string broker, std::map<std::string, typename Traits::Item> wanted, BatchResult result) {
+  using Item = typename Traits::Item;
+  using Table = std::map<std::string, Item>;
+  if (wanted.empty()) co_return result;
+  auto matches = [](const Table& table, const std::string& name, const Item& want) {
+    auto it = table.find(name);
+    return it != table.end() && Traits::Matches(want, it->second);
+  };
+
+  RMQ_CO_ASSIGN_OR_RETURN(Table before, co_await Traits::ReadAll(*this, broker));
+  std::map<std::string, Item> requests;  // what is sent for each changed item
+  std::vector<Item> to_send;
+  for (const auto& [name, want] : wanted) {
+    if (matches(before, name, want)) {
+      ++result.unchanged;
+      continue;
+    }
+    auto it = before.find(name);
+    Item request = Traits::Request(want, it == before.end() ? nullptr : &it->second);
+    requests.emplace(name, request);
+    to_send.push_back(std::move(request));
+  }
+
+  std::vector<Item> singles;
+  for (auto& chunk : Chunk<Item>(std::move(to_send), &Traits::Size)) {
+    if (!result.batch_supported) {
+      for (auto& item : chunk) singles.push_back(std::move(item));
+      continue;
+    }
+    Json list = Json::array();
+    for (const auto& item : chunk) list.push_back(Traits::CreateJson(item));
+    RemotingCommand req = RemotingCommand::Request(Traits::kBatchCode);
+    req.body = DumpJson(Json{{Traits::kListField, std::move(list)}});
+    ++result.requests;
+    absl::StatusOr<RemotingCommand> sent = co_await this->Call(broker, std::move(req));
+    absl::Status s = sent.status();
+    if (IsNotSupported(s)) result.batch_supported = false;
+    if (!s.ok()) {
+      for (auto& item : chunk) singles.push_back(std::move(item));
+    }
+  }
+  if (result.requests > 0 && result.batch_supported) {
+    RMQ_CO_ASSIGN_OR_RETURN(Table after, co_await Traits::ReadAll(*this, broker));
+    std::set<std::string> queued;
+    for (const auto& item : singles) queued.insert(Traits::Name(item));
+    for (const auto& [name, want] : wanted) {
+      if (!matches(before, name, want) && queued.count(name) == 0 && !matches(after, name, want)) {
+        singles.push_back(requests.at(name));
+      }
+    }
+  }
+  for (const Item& item : singles) {
+    ++result.requests;
+    absl::Status s = co_await Traits::CreateOne(*this, broker, item);
+    if (!s.ok()) result.failed.emplace_back(Traits::Name(item), s);
+  }
+
+  std::set<std::string> failed;
+  for (const auto& [name, s] : result.failed) failed.insert(name);
+  for (const auto& [name, want] : wanted) {
+    if (failed.count(name) > 0 || matches(before, name, want)) continue;
+    if (before.count(name) > 0) {
+      ++result.updated;
+    } else {
+      ++result.created;
+    }
+  }
+  co_return result;
 }
 
 asio::awaitable<absl::StatusOr<RemotingCommand>> AdminClient::Call(const std::string& addr,
@@ -189,83 +322,7 @@ asio::awaitable<absl::StatusOr<BatchResult>> AdminClient::CreateTopics(
     std::string name = t.topic_name;
     wanted[name] = Normalized(std::move(t));
   }
-  if (wanted.empty()) co_return result;
-
-  RMQ_CO_ASSIGN_OR_RETURN(TopicConfigTable before, co_await GetAllTopicConfig(broker));
-  std::vector<TopicConfig> to_send;
-  std::map<std::string, TopicConfig> requests;  // what is sent for each changed topic
-  std::set<std::string> existed;
-  for (auto& [name, t] : wanted) {
-    auto it = before.topics.find(name);
-    if (it != before.topics.end() && it->second == t) {
-      ++result.unchanged;
-      continue;
-    }
-    TopicConfig request = t;
-    if (it != before.topics.end()) {
-      existed.insert(name);
-      // Upsert means "make it equal": attributes the broker has and the caller left out go.
-      for (const auto& [key, value] : it->second.attributes) {
-        if (t.attributes.count(key) == 0) request.attributes["-" + key] = "";
-      }
-    }
-    requests[name] = request;
-    to_send.push_back(std::move(request));
-  }
-
-  // Batches; any topic the batch path does not confirm goes through the single path below.
-  std::vector<TopicConfig> singles;
-  for (auto& chunk : Chunk<TopicConfig>(std::move(to_send), &TopicSize)) {
-    if (!result.batch_supported) {
-      for (auto& t : chunk) singles.push_back(std::move(t));
-      continue;
-    }
-    Json list = Json::array();
-    for (const auto& t : chunk) list.push_back(TopicConfigToCreateJson(t));
-    RemotingCommand req = RemotingCommand::Request(rc::kUpdateAndCreateTopicList);
-    req.body = DumpJson(Json{{"topicConfigList", std::move(list)}});
-    ++result.requests;
-    absl::Status s = (co_await Call(broker, std::move(req))).status();
-    if (IsNotSupported(s)) result.batch_supported = false;
-    // On success the read-back below finds skipped topics; on failure each is retried singly
-    // so that every topic gets its own reason.
-    if (!s.ok()) {
-      for (auto& t : chunk) singles.push_back(std::move(t));
-    }
-  }
-  if (result.requests > 0 && result.batch_supported) {
-    RMQ_CO_ASSIGN_OR_RETURN(TopicConfigTable after, co_await GetAllTopicConfig(broker));
-    std::set<std::string> queued;
-    for (const auto& t : singles) queued.insert(t.topic_name);
-    for (auto& [name, t] : wanted) {
-      auto it = after.topics.find(name);
-      bool landed = it != after.topics.end() && it->second == t;
-      bool was_unchanged = before.topics.count(name) > 0 && before.topics.at(name) == t;
-      if (!landed && !was_unchanged && queued.count(name) == 0) {
-        singles.push_back(requests.at(name));
-      }
-    }
-  }
-  std::set<std::string> single_names;
-  for (auto& t : singles) {
-    single_names.insert(t.topic_name);
-    ++result.requests;
-    absl::Status s = co_await CreateTopic(broker, t);
-    if (!s.ok()) result.failed.emplace_back(t.topic_name, s);
-  }
-  std::set<std::string> failed_names;
-  for (const auto& [name, s] : result.failed) failed_names.insert(name);
-  for (const auto& [name, t] : wanted) {
-    if (failed_names.count(name) > 0) continue;
-    bool was_unchanged = before.topics.count(name) > 0 && before.topics.at(name) == t;
-    if (was_unchanged) continue;
-    if (existed.count(name) > 0) {
-      ++result.updated;
-    } else {
-      ++result.created;
-    }
-  }
-  co_return result;
+  co_return co_await Upsert<TopicUpsert>(std::move(broker), std::move(wanted), std::move(result));
 }
 
 asio::awaitable<absl::Status> AdminClient::DeleteTopic(std::string broker, std::string topic) {
@@ -328,68 +385,7 @@ asio::awaitable<absl::StatusOr<BatchResult>> AdminClient::CreateSubscriptionGrou
     g.json = NormalizedGroupJson(g);
     wanted[name] = std::move(g);
   }
-  if (wanted.empty()) co_return result;
-
-  RMQ_CO_ASSIGN_OR_RETURN(SubscriptionGroupTable before, co_await GetAllSubscriptionGroups(broker));
-  auto matches = [](const SubscriptionGroupTable& table, const SubscriptionGroupConfig& g) {
-    auto it = table.groups.find(g.group_name);
-    return it != table.groups.end() && JsonSubsetEquals(g.json, it->second.json);
-  };
-  std::vector<SubscriptionGroupConfig> to_send;
-  std::set<std::string> unchanged;
-  for (auto& [name, g] : wanted) {
-    if (matches(before, g)) {
-      unchanged.insert(name);
-      continue;
-    }
-    to_send.push_back(g);
-  }
-  result.unchanged = static_cast<int>(unchanged.size());
-
-  std::vector<SubscriptionGroupConfig> singles;
-  for (auto& chunk : Chunk<SubscriptionGroupConfig>(std::move(to_send), &GroupSize)) {
-    if (!result.batch_supported) {
-      for (auto& g : chunk) singles.push_back(std::move(g));
-      continue;
-    }
-    Json list = Json::array();
-    for (const auto& g : chunk) list.push_back(SubscriptionGroupToCreateJson(g));
-    RemotingCommand req = RemotingCommand::Request(rc::kUpdateAndCreateSubscriptionGroupList);
-    req.body = DumpJson(Json{{"groupConfigList", std::move(list)}});
-    ++result.requests;
-    absl::Status s = (co_await Call(broker, std::move(req))).status();
-    if (IsNotSupported(s)) result.batch_supported = false;
-    if (!s.ok()) {
-      for (auto& g : chunk) singles.push_back(std::move(g));
-    }
-  }
-  if (result.requests > 0 && result.batch_supported) {
-    RMQ_CO_ASSIGN_OR_RETURN(SubscriptionGroupTable after,
-                            co_await GetAllSubscriptionGroups(broker));
-    std::set<std::string> queued;
-    for (const auto& g : singles) queued.insert(g.group_name);
-    for (auto& [name, g] : wanted) {
-      if (unchanged.count(name) == 0 && queued.count(name) == 0 && !matches(after, g)) {
-        singles.push_back(g);
-      }
-    }
-  }
-  for (auto& g : singles) {
-    ++result.requests;
-    absl::Status s = co_await CreateSubscriptionGroup(broker, g);
-    if (!s.ok()) result.failed.emplace_back(g.group_name, s);
-  }
-  std::set<std::string> failed_names;
-  for (const auto& [name, s] : result.failed) failed_names.insert(name);
-  for (const auto& [name, g] : wanted) {
-    if (failed_names.count(name) > 0 || unchanged.count(name) > 0) continue;
-    if (before.groups.count(name) > 0) {
-      ++result.updated;
-    } else {
-      ++result.created;
-    }
-  }
-  co_return result;
+  co_return co_await Upsert<GroupUpsert>(std::move(broker), std::move(wanted), std::move(result));
 }
 
 asio::awaitable<absl::Status> AdminClient::DeleteSubscriptionGroup(std::string broker,

@@ -107,6 +107,10 @@ class AdminClient {
   // Sends the request; OK only for a SUCCESS response.
   asio::awaitable<absl::StatusOr<RemotingCommand>> Call(const std::string& addr,
                                                         RemotingCommand request);
+  // The shared batch-upsert algorithm (admin_client.cc); Traits adapt it to topics or groups.
+  template <typename Traits>
+  asio::awaitable<absl::StatusOr<BatchResult>> Upsert(
+      std::string broker, std::map<std::string, typename Traits::Item> wanted, BatchResult result);
   // As Call, then parses the body with the tolerant JSON reader.
   asio::awaitable<absl::StatusOr<Json>> CallJson(const std::string& addr, RemotingCommand request);
 
