@@ -196,7 +196,7 @@ asio::awaitable<absl::StatusOr<BatchResult>> AdminClient::Upsert(
     req.body = DumpJson(Json{{Traits::kListField, std::move(list)}});
     ++result.requests;
     absl::StatusOr<RemotingCommand> sent = co_await this->Call(broker, std::move(req));
-    absl::Status s = sent.status();
+    const absl::Status& s = sent.status();
     if (IsNotSupported(s)) result.batch_supported = false;
     if (!s.ok()) {
       for (auto& item : chunk) singles.push_back(std::move(item));
