@@ -3,24 +3,37 @@
 # (cached outside the work tree), builds the `dev` preset (Debug + ASan/UBSan, warnings as errors),
 # runs every ctest label (unit, integration, e2e), checks formatting, runs clang-tidy (preset `tidy`,
 # which also compiles everything with clang and -Wthread-safety), and fuzzes for a bounded time.
+# Prints the wall time of each step.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 start=$(date +%s)
 
-scripts/setup.sh
+step() {
+  local name=$1
+  shift
+  local t0
+  t0=$(date +%s)
+  echo "=== $name"
+  "$@"
+  echo "=== $name: $(($(date +%s) - t0))s"
+}
+
+step setup scripts/setup.sh
+step "rocketmq jars" scripts/rocketmq-jars.sh >/dev/null
 RMQ_JARS_DIR=$(scripts/rocketmq-jars.sh)
 export RMQ_JARS_DIR
+step "rocketmq 5.1.4 jars (compatibility tests)" scripts/rocketmq-jars.sh 5.1.4 >/dev/null
 
-scripts/format.sh --check
+step format scripts/format.sh --check
 
-cmake --preset dev
-cmake --build --preset dev -j "$(nproc)"
-ctest --preset dev -L 'unit|integration|e2e' -j 1
+step "configure dev" cmake --preset dev
+step "build dev" cmake --build --preset dev -j "$(nproc)"
+step "ctest unit+integration+e2e" ctest --preset dev -L 'unit|integration|e2e' -j 1
 
-cmake --preset tidy
-cmake --build --preset tidy -j "$(nproc)"
+step "configure tidy" cmake --preset tidy
+step "build tidy (clang-tidy)" cmake --build --preset tidy -j "$(nproc)"
 
-scripts/fuzz.sh
+step fuzz scripts/fuzz.sh
 
-echo "test.sh: all passed in $(( $(date +%s) - start ))s"
+echo "test.sh: all passed in $(($(date +%s) - start))s"
