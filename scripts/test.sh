@@ -19,11 +19,13 @@ step() {
   echo "=== $name: $(($(date +%s) - t0))s"
 }
 
+fetch_jars() { scripts/rocketmq-jars.sh "$@" >/dev/null; }
+
 step setup scripts/setup.sh
-step "rocketmq jars" scripts/rocketmq-jars.sh >/dev/null
+step "rocketmq 5.3.3 jars" fetch_jars
+step "rocketmq 5.1.4 jars (compatibility tests)" fetch_jars 5.1.4
 RMQ_JARS_DIR=$(scripts/rocketmq-jars.sh)
 export RMQ_JARS_DIR
-step "rocketmq 5.1.4 jars (compatibility tests)" scripts/rocketmq-jars.sh 5.1.4 >/dev/null
 
 step format scripts/format.sh --check
 
