@@ -23,7 +23,7 @@ mkdir -p "$work"
 cp "$pom" "$work/pom.xml"
 (
   cd "$work"
-  mvn -q -B -Dmaven.repo.local="$cache/m2" ${version:+-Drocketmq.version="$version"} package >&2
+  mvn -q -B -Dstyle.color=never -Dmaven.repo.local="$cache/m2" ${version:+-Drocketmq.version="$version"} package >&2
 )
 rm -rf "$dest"
 mkdir -p "$dest"

@@ -2,15 +2,17 @@
 
 namespace rmq::testing {
 
-absl::StatusOr<std::unique_ptr<AdminTestEnv>> AdminTestEnv::Start(LocalRocketMQOptions options) {
+absl::StatusOr<std::unique_ptr<AdminTestEnv>> AdminTestEnv::Start(
+    LocalRocketMQOptions options, rocketmq::AclCredentials credentials) {
   absl::StatusOr<std::unique_ptr<LocalRocketMQ>> mq = LocalRocketMQ::Start(std::move(options));
   if (!mq.ok()) return mq.status();
-  return std::unique_ptr<AdminTestEnv>(new AdminTestEnv(*std::move(mq)));
+  return std::unique_ptr<AdminTestEnv>(new AdminTestEnv(*std::move(mq), std::move(credentials)));
 }
 
-AdminTestEnv::AdminTestEnv(std::unique_ptr<LocalRocketMQ> mq)
+AdminTestEnv::AdminTestEnv(std::unique_ptr<LocalRocketMQ> mq, rocketmq::AclCredentials credentials)
     : mq_(std::move(mq)), guard_(io_.get_executor()) {
   rocketmq::ClientOptions options;
+  options.credentials = std::move(credentials);
   options.request_timeout = std::chrono::seconds(30);
   client_ = std::make_unique<rocketmq::RemotingClient>(io_.get_executor(), options);
   admin_ = std::make_unique<rocketmq::AdminClient>(*client_);

@@ -22,7 +22,9 @@ namespace rmq::testing {
 
 class AdminTestEnv {
  public:
-  static absl::StatusOr<std::unique_ptr<AdminTestEnv>> Start(LocalRocketMQOptions options);
+  // `credentials` sign every request of the client (for brokers with ACL enabled).
+  static absl::StatusOr<std::unique_ptr<AdminTestEnv>> Start(
+      LocalRocketMQOptions options, rocketmq::AclCredentials credentials = {});
   ~AdminTestEnv();
   AdminTestEnv(const AdminTestEnv&) = delete;
   AdminTestEnv& operator=(const AdminTestEnv&) = delete;
@@ -39,7 +41,7 @@ class AdminTestEnv {
   const std::string& namesrv() const { return mq_->namesrv_addr(); }
 
  private:
-  explicit AdminTestEnv(std::unique_ptr<LocalRocketMQ> mq);
+  AdminTestEnv(std::unique_ptr<LocalRocketMQ> mq, rocketmq::AclCredentials credentials);
 
   std::unique_ptr<LocalRocketMQ> mq_;
   boost::asio::io_context io_;

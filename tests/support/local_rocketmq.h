@@ -37,6 +37,8 @@ struct LocalRocketMQOptions {
   std::string broker_name = "broker-a";
   // Extra broker.conf lines (override the defaults).
   std::map<std::string, std::string> broker_config;
+  // Java system properties (-Dkey=value) for both processes, e.g. rocketmq.serialize.type.
+  std::map<std::string, std::string> jvm_properties;
   std::chrono::seconds boot_timeout{120};
 };
 

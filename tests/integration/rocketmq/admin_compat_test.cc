@@ -1,6 +1,8 @@
 // The admin client against a real RocketMQ 5.1.4 broker, which predates the batch request codes
 // (UPDATE_AND_CREATE_TOPIC_LIST came in 5.3.0, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST in
 // 5.3.1): batch upserts must fall back to one request per item and still be exact and idempotent.
+// Its name server and broker answer in the binary (ROCKETMQ) header format
+// (-Drocketmq.serialize.type=ROCKETMQ), so every test here also exercises that decoder.
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +21,7 @@ class AdminCompatTest : public ::testing::Test {
   static void SetUpTestSuite() {
     testing::LocalRocketMQOptions options;
     options.version = kOldVersion;
+    options.jvm_properties["rocketmq.serialize.type"] = "ROCKETMQ";
     auto env = testing::AdminTestEnv::Start(options);
     if (!env.ok()) {
       start_error_ = new std::string(env.status().ToString());
@@ -54,6 +57,18 @@ TEST_F(AdminCompatTest, BrokerIsTheOldVersion) {
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->code, response_code::kSuccess);
   EXPECT_EQ(resp->version, 441);
+  EXPECT_EQ(resp->serialize_type, SerializeType::kRocketMQ);
+  EXPECT_FALSE(resp->body.empty());
+}
+
+TEST_F(AdminCompatTest, NameServerAnswersInBinaryToo) {
+  auto resp = Run(env_->client().Invoke(
+      env_->namesrv(), RemotingCommand::Request(request_code::kGetBrokerClusterInfo)));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->serialize_type, SerializeType::kRocketMQ);
+  auto info = Run(Admin().GetBrokerClusterInfo(env_->namesrv()));
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->brokers.at("broker-a").broker_addrs.at(0), Broker());
 }
 
 TEST_F(AdminCompatTest, TopicBatchFallsBackToSingleRequests) {
