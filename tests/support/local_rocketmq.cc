@@ -290,7 +290,7 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
     argv.insert(argv.end(), opens.begin(), opens.end());
     argv.push_back("-Drocketmq.home.dir=" + (dir / "home").string());
     argv.push_back("-Duser.home=" + user_home);
-    for (const auto& [k, v] : options.jvm_properties) argv.push_back("-D" + k + "=" + v);
+    for (const auto& [k, v] : options.jvm_properties) argv.push_back(absl::StrCat("-D", k, "=", v));
     argv.emplace_back("-cp");
     argv.push_back(classpath);
     return argv;

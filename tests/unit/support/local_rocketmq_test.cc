@@ -2,8 +2,8 @@
 #include "tests/support/local_rocketmq.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
