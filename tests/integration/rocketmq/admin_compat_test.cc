@@ -50,7 +50,7 @@ class AdminCompatTest : public ::testing::Test {
 
 // Every response header carries the server's MQVersion ordinal (V5_1_4 = 441). (Runtime info
 // is not used here: 5.1.4 answers GET_BROKER_RUNTIME_INFO with SYSTEM_ERROR
-// NoSuchElementException until its stats have samples, for about a minute after boot.)
+// NoSuchElementException until its stats have samples, as seen right after boot.)
 TEST_F(AdminCompatTest, BrokerIsTheOldVersion) {
   auto resp = Run(
       env_->client().Invoke(Broker(), RemotingCommand::Request(request_code::kGetBrokerConfig)));
