@@ -38,25 +38,6 @@ Json NormalizedGroupJson(const SubscriptionGroupConfig& g) {
   return j;
 }
 
-// True if every field given in `want` has the same value in `have` (the broker fills defaults
-// for fields the request leaves out, so only the given fields decide).
-bool JsonSubsetEquals(const Json& want, const Json& have) {
-  if (!want.is_object() || !have.is_object()) return want == have;
-  for (const auto& [k, v] : want.items()) {
-    auto it = have.find(k);
-    if (it == have.end()) {
-      if (v.is_null() || (v.is_object() && v.empty()) || (v.is_array() && v.empty())) continue;
-      return false;
-    }
-    if (k == "attributes") {
-      if (v != *it) return false;  // attributes must match exactly
-      continue;
-    }
-    if (!JsonSubsetEquals(v, *it)) return false;
-  }
-  return true;
-}
-
 bool IsNotSupported(const absl::Status& s) {
   return RemotingResponseCode(s) == response_code::kRequestCodeNotSupported;
 }
@@ -142,7 +123,7 @@ struct GroupUpsert {
   static const std::string& Name(const Item& g) { return g.group_name; }
   // The broker fills defaults for fields a request leaves out: only the given fields decide.
   static bool Matches(const Item& want, const Item& have) {
-    return JsonSubsetEquals(want.json, have.json);
+    return SubscriptionGroupMatches(want, have);
   }
   static Item Request(const Item& want, const Item* /*have*/) { return want; }
   static Json CreateJson(const Item& g) { return SubscriptionGroupToCreateJson(g); }

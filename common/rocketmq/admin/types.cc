@@ -127,7 +127,29 @@ absl::Status ValidateName(const std::string& name, size_t max_len, const char* w
   return absl::OkStatus();
 }
 
+bool JsonSubsetEquals(const Json& want, const Json& have) {
+  if (!want.is_object() || !have.is_object()) return want == have;
+  for (const auto& [k, v] : want.items()) {
+    auto it = have.find(k);
+    if (it == have.end()) {
+      if (v.is_null() || (v.is_object() && v.empty()) || (v.is_array() && v.empty())) continue;
+      return false;
+    }
+    if (k == "attributes") {
+      if (v != *it) return false;
+      continue;
+    }
+    if (!JsonSubsetEquals(v, *it)) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+bool SubscriptionGroupMatches(const SubscriptionGroupConfig& want,
+                              const SubscriptionGroupConfig& have) {
+  return want.group_name == have.group_name && JsonSubsetEquals(want.json, have.json);
+}
 
 absl::StatusOr<DataVersion> DataVersionFromJson(const Json& j) {
   RMQ_RETURN_IF_ERROR(RequireObject(j, "dataVersion"));

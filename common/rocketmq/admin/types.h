@@ -145,6 +145,12 @@ absl::StatusOr<TopicStats> TopicStatsFromJson(const Json& j);
 absl::StatusOr<std::map<std::string, std::string>> KvTableFromJson(const Json& j);
 absl::StatusOr<std::vector<std::string>> TopicListFromJson(const Json& j);
 
+// True if every field `want` names has the same value in `have` (nested objects likewise;
+// attributes must match exactly). The broker fills defaults for fields a create request leaves
+// out, so only the fields `want` gives decide whether a group is already as wanted.
+bool SubscriptionGroupMatches(const SubscriptionGroupConfig& want,
+                              const SubscriptionGroupConfig& have);
+
 // --- Encoding ---
 // As the broker stores it (attribute keys without prefix). Used for output and comparisons.
 Json ToJson(const DataVersion& v);
