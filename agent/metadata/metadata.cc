@@ -13,20 +13,24 @@ namespace {
 using rocketmq::Json;
 
 const std::set<std::string>& SystemTopics() {
-  static const auto* topics = new std::set<std::string>{
-      "TBW102",          "SCHEDULE_TOPIC_XXXX",         "BenchmarkTest",
-      "RMQ_SYS_TRANS_HALF_TOPIC", "RMQ_SYS_TRACE_TOPIC", "RMQ_SYS_TRANS_OP_HALF_TOPIC",
-      "TRANS_CHECK_MAX_TIME_TOPIC", "SELF_TEST_TOPIC",   "OFFSET_MOVED_EVENT",
-      "CHECKPOINT_TOPIC"};
+  static const auto* topics = new std::set<std::string>{"TBW102",
+                                                        "SCHEDULE_TOPIC_XXXX",
+                                                        "BenchmarkTest",
+                                                        "RMQ_SYS_TRANS_HALF_TOPIC",
+                                                        "RMQ_SYS_TRACE_TOPIC",
+                                                        "RMQ_SYS_TRANS_OP_HALF_TOPIC",
+                                                        "TRANS_CHECK_MAX_TIME_TOPIC",
+                                                        "SELF_TEST_TOPIC",
+                                                        "OFFSET_MOVED_EVENT",
+                                                        "CHECKPOINT_TOPIC"};
   return *topics;
 }
 
 const std::set<std::string>& SystemGroups() {
   static const auto* groups = new std::set<std::string>{
-      "TOOLS_CONSUMER",        "FILTERSRV_CONSUMER",    "SELF_TEST_C_GROUP",
-      "CID_ONS-HTTP-PROXY",    "CID_ONSAPI_PERMISSION", "CID_ONSAPI_OWNER",
-      "CID_ONSAPI_PULL",       "__MONITOR_CONSUMER",    "SCHEDULE_CONSUMER",
-      "DEFAULT_CONSUMER"};
+      "TOOLS_CONSUMER",        "FILTERSRV_CONSUMER", "SELF_TEST_C_GROUP", "CID_ONS-HTTP-PROXY",
+      "CID_ONSAPI_PERMISSION", "CID_ONSAPI_OWNER",   "CID_ONSAPI_PULL",   "__MONITOR_CONSUMER",
+      "SCHEDULE_CONSUMER",     "DEFAULT_CONSUMER"};
   return *groups;
 }
 
@@ -125,8 +129,7 @@ absl::StatusOr<rocketmq::SubscriptionGroupConfig> FromProto(const v1::Subscripti
   }
   absl::StatusOr<Json> json = rocketmq::ParseFastJson(group.config_json());
   if (!json.ok()) {
-    return Invalid("group", group.name(),
-                   absl::StrCat("config_json: ", json.status().message()));
+    return Invalid("group", group.name(), absl::StrCat("config_json: ", json.status().message()));
   }
   if (!json->is_object()) return Invalid("group", group.name(), "config_json is not an object");
   if (auto it = json->find("groupName"); it != json->end() && *it != group.name()) {
@@ -142,8 +145,8 @@ std::vector<v1::MetadataChunk> BuildExportChunks(const rocketmq::TopicConfigTabl
                                                  const rocketmq::SubscriptionGroupTable& groups,
                                                  const BrokerNames& self,
                                                  const v1::ExportMetadataRequest& request) {
-  uint32_t per_chunk = request.max_items_per_chunk() == 0 ? kDefaultItemsPerChunk
-                                                          : request.max_items_per_chunk();
+  uint32_t per_chunk =
+      request.max_items_per_chunk() == 0 ? kDefaultItemsPerChunk : request.max_items_per_chunk();
   per_chunk = std::min(per_chunk, kMaxItemsPerChunk);
   std::vector<v1::MetadataChunk> chunks;
   uint32_t in_chunk = per_chunk;  // forces a new chunk for the first item

@@ -58,7 +58,8 @@ std::vector<v1::MetadataChunk> BuildExportChunks(const rocketmq::TopicConfigTabl
 struct ImportPlan {
   std::vector<rocketmq::TopicConfig> topics_to_write;
   std::vector<rocketmq::SubscriptionGroupConfig> groups_to_write;
-  v1::ItemCounts topics;  // unchanged, skipped_existing and failed filled in; the rest by the writer
+  v1::ItemCounts
+      topics;  // unchanged, skipped_existing and failed filled in; the rest by the writer
   v1::ItemCounts groups;
   std::vector<v1::ItemFailure> failures;  // invalid items (never sent to the broker)
 };

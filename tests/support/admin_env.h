@@ -34,6 +34,8 @@ class AdminTestEnv {
     return boost::asio::co_spawn(io_, std::move(work), boost::asio::use_future).get();
   }
 
+  // The io thread's executor: the one the client and admin run on.
+  boost::asio::any_io_executor executor() { return io_.get_executor(); }
   LocalRocketMQ& mq() { return *mq_; }
   rocketmq::RemotingClient& client() { return *client_; }
   rocketmq::AdminClient& admin() { return *admin_; }

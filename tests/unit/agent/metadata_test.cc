@@ -142,12 +142,11 @@ TEST(MetadataTest, PlanImportHonoursPolicyAndIsIdempotent) {
 
   std::vector<v1::TopicConfig> topics = {ToProto(Topic("Same", 8)), ToProto(Topic("Diff", 4)),
                                          ToProto(Topic("New", 2)), ToProto(Topic("bad name"))};
-  std::vector<v1::SubscriptionGroup> groups = {ToProto(Group("GSame", 16)),
-                                               ToProto(Group("GDiff", 5)),
-                                               ToProto(Group("GNew", 1))};
+  std::vector<v1::SubscriptionGroup> groups = {
+      ToProto(Group("GSame", 16)), ToProto(Group("GDiff", 5)), ToProto(Group("GNew", 1))};
 
-  ImportPlan keep = PlanImport(topics, groups, target_topics, target_groups,
-                               v1::EXISTING_POLICY_UNSPECIFIED);
+  ImportPlan keep =
+      PlanImport(topics, groups, target_topics, target_groups, v1::EXISTING_POLICY_UNSPECIFIED);
   ASSERT_EQ(keep.topics_to_write.size(), 1u);
   EXPECT_EQ(keep.topics_to_write[0].topic_name, "New");
   EXPECT_EQ(keep.topics.unchanged(), 1u);
@@ -161,8 +160,8 @@ TEST(MetadataTest, PlanImportHonoursPolicyAndIsIdempotent) {
   EXPECT_EQ(keep.groups.unchanged(), 1u);
   EXPECT_EQ(keep.groups.skipped_existing(), 1u);
 
-  ImportPlan over = PlanImport(topics, groups, target_topics, target_groups,
-                               v1::EXISTING_POLICY_OVERWRITE);
+  ImportPlan over =
+      PlanImport(topics, groups, target_topics, target_groups, v1::EXISTING_POLICY_OVERWRITE);
   EXPECT_EQ(over.topics_to_write.size(), 2u);
   EXPECT_EQ(over.groups_to_write.size(), 2u);
   EXPECT_EQ(over.topics.skipped_existing(), 0u);
@@ -191,12 +190,12 @@ TEST(MetadataTest, ExportThenPlanIntoTheSameBrokerChangesNothing) {
     exported_topics.insert(exported_topics.end(), chunk.topics().begin(), chunk.topics().end());
     exported_groups.insert(exported_groups.end(), chunk.groups().begin(), chunk.groups().end());
   }
-  ImportPlan into_empty = PlanImport(exported_topics, exported_groups, {}, {},
-                                     v1::EXISTING_POLICY_OVERWRITE);
+  ImportPlan into_empty =
+      PlanImport(exported_topics, exported_groups, {}, {}, v1::EXISTING_POLICY_OVERWRITE);
   EXPECT_EQ(into_empty.topics_to_write.size(), 50u);
   EXPECT_EQ(into_empty.groups_to_write.size(), 50u);
-  ImportPlan into_same = PlanImport(exported_topics, exported_groups, topics, groups,
-                                    v1::EXISTING_POLICY_OVERWRITE);
+  ImportPlan into_same =
+      PlanImport(exported_topics, exported_groups, topics, groups, v1::EXISTING_POLICY_OVERWRITE);
   EXPECT_TRUE(into_same.topics_to_write.empty());
   EXPECT_TRUE(into_same.groups_to_write.empty());
   EXPECT_EQ(into_same.topics.unchanged(), 50u);

@@ -1,0 +1,264 @@
+#include "agent/service/broker_agent_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "agent/metadata/metadata.h"
+#include "agent/service/grpc_status.h"
+#include "common/base/status_macros.h"
+#include "common/log/logger.h"
+#include "common/net/blocking.h"
+
+namespace rmq::agent {
+namespace {
+
+namespace asio = boost::asio;
+using ::rocketmq::agent::v1::ExportMetadataRequest;
+using ::rocketmq::agent::v1::ImportMetadataRequest;
+using ::rocketmq::agent::v1::ImportMetadataResponse;
+using ::rocketmq::agent::v1::ItemCounts;
+using ::rocketmq::agent::v1::MetadataChunk;
+
+// The local broker's cluster and name, from its config.
+asio::awaitable<absl::StatusOr<BrokerNames>> ReadBrokerNames(rocketmq::AdminClient& admin,
+                                                            std::string broker) {
+  RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BrokerConfig config, co_await admin.GetBrokerConfig(broker));
+  BrokerNames names;
+  if (auto it = config.properties.find("brokerClusterName"); it != config.properties.end()) {
+    names.cluster = it->second;
+  }
+  if (auto it = config.properties.find("brokerName"); it != config.properties.end()) {
+    names.broker_name = it->second;
+  }
+  co_return names;
+}
+
+// Streams the chunks computed on the broker's executor.
+class ExportReactor final : public grpc::ServerWriteReactor<MetadataChunk> {
+ public:
+  ExportReactor(const asio::any_io_executor& executor, rocketmq::AdminClient& admin, std::string broker,
+                ExportMetadataRequest request)
+      : log_(log::Get("agent.service")) {
+    asio::co_spawn(executor, Run(admin, std::move(broker), std::move(request)),
+                   net::DieOnException);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "export stream broken by the client"));
+      return;
+    }
+    WriteNext();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  asio::awaitable<void> Run(rocketmq::AdminClient& admin, std::string broker,
+                            ExportMetadataRequest request) {
+    absl::StatusOr<std::vector<MetadataChunk>> chunks =
+        co_await Export(admin, std::move(broker), std::move(request));
+    if (!chunks.ok()) {
+      log_->warn("export failed: {}", chunks.status().ToString());
+      Finish(ToGrpcStatus(chunks.status()));
+      co_return;
+    }
+    chunks_ = *std::move(chunks);
+    log_->info("export chunks={} topics={} groups={}", chunks_.size(),
+               chunks_.back().summary().topics(), chunks_.back().summary().groups());
+    WriteNext();
+  }
+
+  static asio::awaitable<absl::StatusOr<std::vector<MetadataChunk>>> Export(
+      rocketmq::AdminClient& admin, std::string broker, ExportMetadataRequest request) {
+    if (request.include_consumer_offsets()) {
+      co_return absl::UnimplementedError("include_consumer_offsets is not supported yet");
+    }
+    RMQ_CO_ASSIGN_OR_RETURN(BrokerNames names, co_await ReadBrokerNames(admin, broker));
+    RMQ_CO_ASSIGN_OR_RETURN(rocketmq::TopicConfigTable topics,
+                            co_await admin.GetAllTopicConfig(broker));
+    RMQ_CO_ASSIGN_OR_RETURN(rocketmq::SubscriptionGroupTable groups,
+                            co_await admin.GetAllSubscriptionGroups(broker));
+    co_return BuildExportChunks(topics, groups, names, request);
+  }
+
+  // Called by Run() once, then only from OnWriteDone(): one write in flight at a time.
+  void WriteNext() {
+    if (next_ < chunks_.size()) {
+      StartWrite(&chunks_[next_++]);
+    } else {
+      Finish(grpc::Status::OK);
+    }
+  }
+
+  std::shared_ptr<spdlog::logger> log_;
+  std::vector<MetadataChunk> chunks_;
+  size_t next_ = 0;
+};
+
+void AddCounts(ItemCounts& into, const rocketmq::BatchResult& r) {
+  into.set_created(into.created() + static_cast<uint32_t>(r.created));
+  into.set_updated(into.updated() + static_cast<uint32_t>(r.updated));
+  into.set_unchanged(into.unchanged() + static_cast<uint32_t>(r.unchanged));
+  into.set_failed(into.failed() + static_cast<uint32_t>(r.failed.size()));
+}
+
+// Collects the streamed chunks, then plans and applies the import on the broker's executor.
+class ImportReactor final : public grpc::ServerReadReactor<ImportMetadataRequest> {
+ public:
+  ImportReactor(asio::any_io_executor executor, rocketmq::AdminClient& admin,
+                const BrokerAgentConfig& config, ImportMetadataResponse* response)
+      : executor_(std::move(executor)),
+        admin_(admin),
+        config_(config),
+        response_(response),
+        log_(log::Get("agent.service")) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client finished sending
+      if (!saw_options_) {
+        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "the import stream is empty: the first message must be options"));
+        return;
+      }
+      asio::co_spawn(executor_, Apply(), net::DieOnException);
+      return;
+    }
+    if (!saw_options_) {
+      if (!request_.has_options()) {
+        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "the first message of an import must be options"));
+        return;
+      }
+      options_ = request_.options();
+      saw_options_ = true;
+    } else if (request_.has_options()) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "options may only be sent once, as the first message"));
+      return;
+    } else {
+      const MetadataChunk& chunk = request_.chunk();
+      if (topics_.size() + groups_.size() + chunk.topics_size() + chunk.groups_size() >
+          config_.max_import_items) {
+        Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat("an import may carry at most ", config_.max_import_items,
+                                         " topics and groups")));
+        return;
+      }
+      if (chunk.offsets_size() > 0) {
+        Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                            "importing consumer offsets is not supported yet"));
+        return;
+      }
+      topics_.insert(topics_.end(), chunk.topics().begin(), chunk.topics().end());
+      groups_.insert(groups_.end(), chunk.groups().begin(), chunk.groups().end());
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  asio::awaitable<void> Apply() {
+    absl::Status status = co_await ApplyImport();
+    if (!status.ok()) log_->warn("import failed: {}", status.ToString());
+    Finish(ToGrpcStatus(status));
+  }
+
+  asio::awaitable<absl::Status> ApplyImport() {
+    const std::string& broker = config_.broker_addr;
+    RMQ_CO_ASSIGN_OR_RETURN(BrokerNames names, co_await ReadBrokerNames(admin_, broker));
+    if (!options_.expected_cluster().empty() && options_.expected_cluster() != names.cluster) {
+      co_return absl::FailedPreconditionError(
+          absl::StrCat("this broker belongs to cluster '", names.cluster,
+                       "', not the expected cluster '", options_.expected_cluster(),
+                       "': nothing imported"));
+    }
+    RMQ_CO_ASSIGN_OR_RETURN(rocketmq::TopicConfigTable topics,
+                            co_await admin_.GetAllTopicConfig(broker));
+    RMQ_CO_ASSIGN_OR_RETURN(rocketmq::SubscriptionGroupTable groups,
+                            co_await admin_.GetAllSubscriptionGroups(broker));
+    ImportPlan plan = PlanImport(topics_, groups_, topics, groups, options_.existing());
+    *response_->mutable_topics() = plan.topics;
+    *response_->mutable_groups() = plan.groups;
+    for (auto& f : plan.failures) *response_->add_failures() = std::move(f);
+    response_->set_used_batch_requests(true);
+    if (options_.dry_run()) {
+      // Report what would be written as created/updated without writing.
+      ItemCounts& t = *response_->mutable_topics();
+      for (const auto& topic : plan.topics_to_write) {
+        topics.topics.count(topic.topic_name) > 0 ? t.set_updated(t.updated() + 1)
+                                                  : t.set_created(t.created() + 1);
+      }
+      ItemCounts& g = *response_->mutable_groups();
+      for (const auto& group : plan.groups_to_write) {
+        groups.groups.count(group.group_name) > 0 ? g.set_updated(g.updated() + 1)
+                                                  : g.set_created(g.created() + 1);
+      }
+      co_return absl::OkStatus();
+    }
+    if (!plan.topics_to_write.empty()) {
+      RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BatchResult r,
+                              co_await admin_.CreateTopics(broker, std::move(plan.topics_to_write)));
+      AddCounts(*response_->mutable_topics(), r);
+      AddFailures("topic", r);
+      response_->set_used_batch_requests(r.batch_supported);
+    }
+    if (!plan.groups_to_write.empty()) {
+      RMQ_CO_ASSIGN_OR_RETURN(
+          rocketmq::BatchResult r,
+          co_await admin_.CreateSubscriptionGroups(broker, std::move(plan.groups_to_write)));
+      AddCounts(*response_->mutable_groups(), r);
+      AddFailures("group", r);
+      response_->set_used_batch_requests(response_->used_batch_requests() && r.batch_supported);
+    }
+    log_->info("import topics(created={} updated={} unchanged={} kept={} failed={}) "
+               "groups(created={} updated={} unchanged={} kept={} failed={})",
+               response_->topics().created(), response_->topics().updated(),
+               response_->topics().unchanged(), response_->topics().skipped_existing(),
+               response_->topics().failed(), response_->groups().created(),
+               response_->groups().updated(), response_->groups().unchanged(),
+               response_->groups().skipped_existing(), response_->groups().failed());
+    co_return absl::OkStatus();
+  }
+
+  void AddFailures(const char* kind, const rocketmq::BatchResult& r) {
+    for (const auto& [name, status] : r.failed) {
+      auto* f = response_->add_failures();
+      f->set_kind(kind);
+      f->set_name(name);
+      f->set_reason(std::string(status.message()));
+    }
+  }
+
+  asio::any_io_executor executor_;
+  rocketmq::AdminClient& admin_;
+  const BrokerAgentConfig& config_;
+  ImportMetadataResponse* response_;
+  std::shared_ptr<spdlog::logger> log_;
+  ImportMetadataRequest request_;
+  bool saw_options_ = false;
+  ::rocketmq::agent::v1::ImportOptions options_;
+  std::vector<::rocketmq::agent::v1::TopicConfig> topics_;
+  std::vector<::rocketmq::agent::v1::SubscriptionGroup> groups_;
+};
+
+}  // namespace
+
+BrokerAgentService::BrokerAgentService(asio::any_io_executor executor,
+                                       rocketmq::AdminClient& admin, BrokerAgentConfig config)
+    : executor_(std::move(executor)), admin_(admin), config_(std::move(config)) {}
+
+grpc::ServerWriteReactor<MetadataChunk>* BrokerAgentService::ExportMetadata(
+    grpc::CallbackServerContext* /*context*/, const ExportMetadataRequest* request) {
+  return new ExportReactor(executor_, admin_, config_.broker_addr, *request);
+}
+
+grpc::ServerReadReactor<ImportMetadataRequest>* BrokerAgentService::ImportMetadata(
+    grpc::CallbackServerContext* /*context*/, ImportMetadataResponse* response) {
+  return new ImportReactor(executor_, admin_, config_, response);
+}
+
+}  // namespace rmq::agent

@@ -1,0 +1,49 @@
+// broker_agent_service.h: the gRPC BrokerAgent service (callback API) of rocketmq-agent.
+//
+// Implemented so far: ExportMetadata and ImportMetadata. The other RPCs answer UNIMPLEMENTED
+// (the CallbackService default) until they land.
+//
+// Threading: gRPC calls the reactors on its threads. Reactors never block: broker work runs as
+// coroutines on `executor` (the thread or strand that owns the AdminClient), and the reactor is
+// finished from there. A reactor is only finished after its coroutine completed, so it outlives
+// every coroutine that refers to it.
+//
+// Example:
+//   BrokerAgentService service(io.get_executor(), admin, {.broker_addr = "127.0.0.1:10911"});
+//   builder.RegisterService(&service);
+#pragma once
+
+#include <string>
+
+#include "common/net/asio.h"
+#include "common/rocketmq/admin/admin_client.h"
+#include "rmq/agent/v1/agent.grpc.pb.h"
+
+namespace rmq::agent {
+
+struct BrokerAgentConfig {
+  std::string broker_addr;  // the local broker, "host:listenPort"
+  // Upper bound on topics + groups accepted by one ImportMetadata call.
+  size_t max_import_items = 1'000'000;
+};
+
+class BrokerAgentService final : public ::rocketmq::agent::v1::BrokerAgent::CallbackService {
+ public:
+  BrokerAgentService(boost::asio::any_io_executor executor, rocketmq::AdminClient& admin,
+                     BrokerAgentConfig config);
+
+  // rocketmq::agent::v1::BrokerAgent
+  grpc::ServerWriteReactor<::rocketmq::agent::v1::MetadataChunk>* ExportMetadata(
+      grpc::CallbackServerContext* context,
+      const ::rocketmq::agent::v1::ExportMetadataRequest* request) override;
+  grpc::ServerReadReactor<::rocketmq::agent::v1::ImportMetadataRequest>* ImportMetadata(
+      grpc::CallbackServerContext* context,
+      ::rocketmq::agent::v1::ImportMetadataResponse* response) override;
+
+ private:
+  boost::asio::any_io_executor executor_;
+  rocketmq::AdminClient& admin_;
+  BrokerAgentConfig config_;
+};
+
+}  // namespace rmq::agent
