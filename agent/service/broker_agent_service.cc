@@ -1,8 +1,10 @@
 #include "agent/service/broker_agent_service.h"
 
+#include <set>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/metadata/metadata.h"
 #include "agent/service/grpc_status.h"
@@ -22,7 +24,7 @@ using ::rocketmq::agent::v1::MetadataChunk;
 
 // The local broker's cluster and name, from its config.
 asio::awaitable<absl::StatusOr<BrokerNames>> ReadBrokerNames(rocketmq::AdminClient& admin,
-                                                            std::string broker) {
+                                                             std::string broker) {
   RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BrokerConfig config, co_await admin.GetBrokerConfig(broker));
   BrokerNames names;
   if (auto it = config.properties.find("brokerClusterName"); it != config.properties.end()) {
@@ -37,8 +39,8 @@ asio::awaitable<absl::StatusOr<BrokerNames>> ReadBrokerNames(rocketmq::AdminClie
 // Streams the chunks computed on the broker's executor.
 class ExportReactor final : public grpc::ServerWriteReactor<MetadataChunk> {
  public:
-  ExportReactor(const asio::any_io_executor& executor, rocketmq::AdminClient& admin, std::string broker,
-                ExportMetadataRequest request)
+  ExportReactor(const asio::any_io_executor& executor, rocketmq::AdminClient& admin,
+                std::string broker, ExportMetadataRequest request)
       : log_(log::Get("agent.service")) {
     asio::co_spawn(executor, Run(admin, std::move(broker), std::move(request)),
                    net::DieOnException);
@@ -171,10 +173,9 @@ class ImportReactor final : public grpc::ServerReadReactor<ImportMetadataRequest
     const std::string& broker = config_.broker_addr;
     RMQ_CO_ASSIGN_OR_RETURN(BrokerNames names, co_await ReadBrokerNames(admin_, broker));
     if (!options_.expected_cluster().empty() && options_.expected_cluster() != names.cluster) {
-      co_return absl::FailedPreconditionError(
-          absl::StrCat("this broker belongs to cluster '", names.cluster,
-                       "', not the expected cluster '", options_.expected_cluster(),
-                       "': nothing imported"));
+      co_return absl::FailedPreconditionError(absl::StrCat(
+          "this broker belongs to cluster '", names.cluster, "', not the expected cluster '",
+          options_.expected_cluster(), "': nothing imported"));
     }
     RMQ_CO_ASSIGN_OR_RETURN(rocketmq::TopicConfigTable topics,
                             co_await admin_.GetAllTopicConfig(broker));
@@ -200,8 +201,9 @@ class ImportReactor final : public grpc::ServerReadReactor<ImportMetadataRequest
       co_return absl::OkStatus();
     }
     if (!plan.topics_to_write.empty()) {
-      RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BatchResult r,
-                              co_await admin_.CreateTopics(broker, std::move(plan.topics_to_write)));
+      RMQ_CO_ASSIGN_OR_RETURN(
+          rocketmq::BatchResult r,
+          co_await admin_.CreateTopics(broker, std::move(plan.topics_to_write)));
       AddCounts(*response_->mutable_topics(), r);
       AddFailures("topic", r);
       response_->set_used_batch_requests(r.batch_supported);
@@ -214,13 +216,14 @@ class ImportReactor final : public grpc::ServerReadReactor<ImportMetadataRequest
       AddFailures("group", r);
       response_->set_used_batch_requests(response_->used_batch_requests() && r.batch_supported);
     }
-    log_->info("import topics(created={} updated={} unchanged={} kept={} failed={}) "
-               "groups(created={} updated={} unchanged={} kept={} failed={})",
-               response_->topics().created(), response_->topics().updated(),
-               response_->topics().unchanged(), response_->topics().skipped_existing(),
-               response_->topics().failed(), response_->groups().created(),
-               response_->groups().updated(), response_->groups().unchanged(),
-               response_->groups().skipped_existing(), response_->groups().failed());
+    log_->info(
+        "import topics(created={} updated={} unchanged={} kept={} failed={}) "
+        "groups(created={} updated={} unchanged={} kept={} failed={})",
+        response_->topics().created(), response_->topics().updated(),
+        response_->topics().unchanged(), response_->topics().skipped_existing(),
+        response_->topics().failed(), response_->groups().created(), response_->groups().updated(),
+        response_->groups().unchanged(), response_->groups().skipped_existing(),
+        response_->groups().failed());
     co_return absl::OkStatus();
   }
 
@@ -245,15 +248,141 @@ class ImportReactor final : public grpc::ServerReadReactor<ImportMetadataRequest
   std::vector<::rocketmq::agent::v1::SubscriptionGroup> groups_;
 };
 
+// brokerPermission with the write bit set or cleared; read back to confirm. Setting it makes the
+// broker re-register at once with topic perms masked by it, so producers stop (or resume) routing
+// to this broker without waiting for the next periodic registration.
+asio::awaitable<absl::StatusOr<int32_t>> ReadBrokerPermission(rocketmq::AdminClient& admin,
+                                                              std::string broker) {
+  RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BrokerConfig config, co_await admin.GetBrokerConfig(broker));
+  int32_t perm = 0;
+  auto it = config.properties.find("brokerPermission");
+  if (it == config.properties.end() || !absl::SimpleAtoi(it->second, &perm)) {
+    co_return absl::DataLossError(
+        absl::StrCat("broker ", broker, " reports no numeric brokerPermission"));
+  }
+  co_return perm;
+}
+
+asio::awaitable<absl::Status> SetWritePermission(
+    rocketmq::AdminClient& admin, std::string broker, bool writable,
+    ::rocketmq::agent::v1::SetWritePermissionResponse* out) {
+  RMQ_CO_ASSIGN_OR_RETURN(int32_t before, co_await ReadBrokerPermission(admin, broker));
+  const int32_t wanted =
+      writable ? (before | rocketmq::kPermWrite) : (before & ~rocketmq::kPermWrite);
+  out->set_previous_permission(before);
+  if (wanted != before) {
+    std::map<std::string, std::string> update;
+    update.emplace("brokerPermission", absl::StrCat(wanted));
+    RMQ_CO_RETURN_IF_ERROR(co_await admin.UpdateBrokerConfig(broker, std::move(update)));
+  }
+  RMQ_CO_ASSIGN_OR_RETURN(int32_t after, co_await ReadBrokerPermission(admin, broker));
+  out->set_permission(after);
+  if (after != wanted) {
+    co_return absl::InternalError(absl::StrCat("broker ", broker, " kept brokerPermission ", after,
+                                               " after being set to ", wanted));
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> GetConsumerLag(rocketmq::AdminClient& admin, std::string broker,
+                                             ::rocketmq::agent::v1::GetConsumerLagRequest request,
+                                             ::rocketmq::agent::v1::GetConsumerLagResponse* out) {
+  std::vector<std::string> groups(request.groups().begin(), request.groups().end());
+  for (const std::string& g : groups) {
+    if (absl::Status s = rocketmq::ValidateGroupName(g); !s.ok()) {
+      co_return absl::InvalidArgumentError(absl::StrCat("groups: ", s.message()));
+    }
+  }
+  if (!request.topic().empty()) {
+    if (absl::Status s = rocketmq::ValidateTopicName(request.topic()); !s.ok()) {
+      co_return absl::InvalidArgumentError(absl::StrCat("topic: ", s.message()));
+    }
+  }
+  if (groups.empty()) {
+    // Only groups with committed offsets here can lag: one table read instead of a consume-stats
+    // request per subscription group (there may be tens of thousands).
+    RMQ_CO_ASSIGN_OR_RETURN(std::vector<rocketmq::ConsumerOffsets> offsets,
+                            co_await admin.GetAllConsumerOffsets(broker));
+    std::set<std::string> with_offsets;
+    for (const auto& o : offsets) {
+      if (!IsSystemGroup(o.group) && (request.topic().empty() || o.topic == request.topic())) {
+        with_offsets.insert(o.group);
+      }
+    }
+    groups.assign(with_offsets.begin(), with_offsets.end());
+  }
+  for (const std::string& group : groups) {
+    RMQ_CO_ASSIGN_OR_RETURN(rocketmq::ConsumeStats stats,
+                            co_await admin.GetConsumeStats(broker, group, request.topic()));
+    if (stats.offsets.empty()) continue;  // nothing consumed from this broker
+    ::rocketmq::agent::v1::GroupLag* lag = out->add_groups();
+    lag->set_group(group);
+    lag->set_consume_tps(stats.consume_tps);
+    ::rocketmq::agent::v1::TopicLag* topic = nullptr;
+    for (const rocketmq::ConsumeOffset& o : stats.offsets) {  // sorted by topic, then queue
+      if (topic == nullptr || topic->topic() != o.queue.topic) {
+        topic = lag->add_topics();
+        topic->set_topic(o.queue.topic);
+      }
+      ::rocketmq::agent::v1::QueueLag* q = topic->add_queues();
+      q->set_queue_id(o.queue.queue_id);
+      q->set_broker_offset(o.broker_offset);
+      q->set_consumer_offset(o.consumer_offset);
+      q->set_lag(std::max<int64_t>(0, o.lag()));
+      q->set_last_consume_timestamp_ms(o.last_timestamp);
+      topic->set_lag(topic->lag() + q->lag());
+      lag->set_lag(lag->lag() + q->lag());
+    }
+  }
+  co_return absl::OkStatus();
+}
+
 }  // namespace
 
-BrokerAgentService::BrokerAgentService(asio::any_io_executor executor,
-                                       rocketmq::AdminClient& admin, BrokerAgentConfig config)
+BrokerAgentService::BrokerAgentService(asio::any_io_executor executor, rocketmq::AdminClient& admin,
+                                       BrokerAgentConfig config)
     : executor_(std::move(executor)), admin_(admin), config_(std::move(config)) {}
 
 grpc::ServerWriteReactor<MetadataChunk>* BrokerAgentService::ExportMetadata(
     grpc::CallbackServerContext* /*context*/, const ExportMetadataRequest* request) {
   return new ExportReactor(executor_, admin_, config_.broker_addr, *request);
+}
+
+grpc::ServerUnaryReactor* BrokerAgentService::SetWritePermission(
+    grpc::CallbackServerContext* context,
+    const ::rocketmq::agent::v1::SetWritePermissionRequest* request,
+    ::rocketmq::agent::v1::SetWritePermissionResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  asio::co_spawn(
+      executor_,
+      [this, reactor, writable = request->writable(), response]() -> asio::awaitable<void> {
+        absl::Status s = co_await rmq::agent::SetWritePermission(admin_, config_.broker_addr,
+                                                                 writable, response);
+        if (s.ok()) {
+          log::Get("agent.service")
+              ->info("write permission writable={} before={} now={}", writable,
+                     response->previous_permission(), response->permission());
+        }
+        reactor->Finish(ToGrpcStatus(s));
+      },
+      net::DieOnException);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* BrokerAgentService::GetConsumerLag(
+    grpc::CallbackServerContext* context,
+    const ::rocketmq::agent::v1::GetConsumerLagRequest* request,
+    ::rocketmq::agent::v1::GetConsumerLagResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  asio::co_spawn(
+      executor_,
+      [this, reactor, req = *request, response]() -> asio::awaitable<void> {
+        absl::Status s =
+            co_await rmq::agent::GetConsumerLag(admin_, config_.broker_addr, req, response);
+        reactor->Finish(ToGrpcStatus(s));
+      },
+      net::DieOnException);
+  return reactor;
 }
 
 grpc::ServerReadReactor<ImportMetadataRequest>* BrokerAgentService::ImportMetadata(

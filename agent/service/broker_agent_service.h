@@ -1,7 +1,7 @@
 // broker_agent_service.h: the gRPC BrokerAgent service (callback API) of rocketmq-agent.
 //
-// Implemented so far: ExportMetadata and ImportMetadata. The other RPCs answer UNIMPLEMENTED
-// (the CallbackService default) until they land.
+// Implemented so far: ExportMetadata, ImportMetadata, SetWritePermission, GetConsumerLag. The
+// other RPCs answer UNIMPLEMENTED (the CallbackService default) until they land.
 //
 // Threading: gRPC calls the reactors on its threads. Reactors never block: broker work runs as
 // coroutines on `executor` (the thread or strand that owns the AdminClient), and the reactor is
@@ -39,6 +39,15 @@ class BrokerAgentService final : public ::rocketmq::agent::v1::BrokerAgent::Call
   grpc::ServerReadReactor<::rocketmq::agent::v1::ImportMetadataRequest>* ImportMetadata(
       grpc::CallbackServerContext* context,
       ::rocketmq::agent::v1::ImportMetadataResponse* response) override;
+
+  grpc::ServerUnaryReactor* SetWritePermission(
+      grpc::CallbackServerContext* context,
+      const ::rocketmq::agent::v1::SetWritePermissionRequest* request,
+      ::rocketmq::agent::v1::SetWritePermissionResponse* response) override;
+  grpc::ServerUnaryReactor* GetConsumerLag(
+      grpc::CallbackServerContext* context,
+      const ::rocketmq::agent::v1::GetConsumerLagRequest* request,
+      ::rocketmq::agent::v1::GetConsumerLagResponse* response) override;
 
  private:
   boost::asio::any_io_executor executor_;

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/rocketmq/admin/properties.h"
@@ -423,6 +424,61 @@ asio::awaitable<absl::StatusOr<TopicStats>> AdminClient::GetTopicStats(std::stri
   req.ext_fields["topic"] = topic;
   RMQ_CO_ASSIGN_OR_RETURN(Json body, co_await CallJson(broker, std::move(req)));
   co_return TopicStatsFromJson(body);
+}
+
+// --- Messages and offsets ---
+
+asio::awaitable<absl::StatusOr<SendResult>> AdminClient::SendMessage(
+    std::string broker, std::string topic, int32_t queue_id, std::string body, std::string tags) {
+  RMQ_CO_RETURN_IF_ERROR(ValidateTopicName(topic));
+  // MessageDecoder.messageProperties2String: name 0x01 value 0x02 ...
+  std::string properties = "WAIT\x01true\x02";
+  if (!tags.empty()) absl::StrAppend(&properties, "TAGS\x01", tags, "\x02");
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  RemotingCommand req = RemotingCommand::Request(rc::kSendMessage);
+  req.ext_fields = {{"producerGroup", "rocketmq-agent"},
+                    {"topic", topic},
+                    {"defaultTopic", "TBW102"},
+                    {"defaultTopicQueueNums", "4"},
+                    {"queueId", absl::StrCat(queue_id)},
+                    {"sysFlag", "0"},
+                    {"bornTimestamp", absl::StrCat(now_ms)},
+                    {"flag", "0"},
+                    {"properties", properties},
+                    {"reconsumeTimes", "0"},
+                    {"unitMode", "false"},
+                    {"batch", "false"}};
+  req.body = std::move(body);
+  RMQ_CO_ASSIGN_OR_RETURN(RemotingCommand resp, co_await Call(broker, std::move(req)));
+  SendResult result;
+  result.msg_id = resp.ext_fields["msgId"];
+  if (!absl::SimpleAtoi(resp.ext_fields["queueId"], &result.queue_id) ||
+      !absl::SimpleAtoi(resp.ext_fields["queueOffset"], &result.queue_offset)) {
+    co_return absl::DataLossError(
+        absl::StrCat("SEND_MESSAGE response from ", broker, " lacks queueId/queueOffset"));
+  }
+  co_return result;
+}
+
+asio::awaitable<absl::StatusOr<std::vector<ConsumerOffsets>>> AdminClient::GetAllConsumerOffsets(
+    std::string broker) {
+  RMQ_CO_ASSIGN_OR_RETURN(
+      Json body, co_await CallJson(broker, RemotingCommand::Request(rc::kGetAllConsumerOffset)));
+  co_return ConsumerOffsetsFromJson(body);
+}
+
+asio::awaitable<absl::Status> AdminClient::UpdateConsumerOffset(std::string broker,
+                                                                std::string group,
+                                                                std::string topic, int32_t queue_id,
+                                                                int64_t offset) {
+  RemotingCommand req = RemotingCommand::Request(rc::kUpdateConsumerOffset);
+  req.ext_fields = {{"consumerGroup", group},
+                    {"topic", topic},
+                    {"queueId", absl::StrCat(queue_id)},
+                    {"commitOffset", absl::StrCat(offset)}};
+  co_return (co_await Call(broker, std::move(req))).status();
 }
 
 // --- Name server ---

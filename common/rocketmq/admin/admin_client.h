@@ -97,6 +97,21 @@ class AdminClient {
                                                                 std::string topic = "");
   asio::awaitable<absl::StatusOr<TopicStats>> GetTopicStats(std::string broker, std::string topic);
 
+  // --- Messages and offsets (for probes, drain checks, offset import and tests; not a producer
+  // or consumer: no routing, no retries) ---
+  // Sends one message to one queue of this broker (SEND_MESSAGE). A broker whose write permission
+  // is off refuses order topics directly; for other topics producers avoid it via the routes.
+  asio::awaitable<absl::StatusOr<SendResult>> SendMessage(std::string broker, std::string topic,
+                                                          int32_t queue_id, std::string body,
+                                                          std::string tags = "");
+  // The broker's whole consumer offset table (GET_ALL_CONSUMER_OFFSET).
+  asio::awaitable<absl::StatusOr<std::vector<ConsumerOffsets>>> GetAllConsumerOffsets(
+      std::string broker);
+  // Commits a consumer offset for one queue (UPDATE_CONSUMER_OFFSET).
+  asio::awaitable<absl::Status> UpdateConsumerOffset(std::string broker, std::string group,
+                                                     std::string topic, int32_t queue_id,
+                                                     int64_t offset);
+
   // --- Name server ---
   asio::awaitable<absl::StatusOr<ClusterInfo>> GetBrokerClusterInfo(std::string namesrv);
   asio::awaitable<absl::StatusOr<TopicRouteData>> GetRouteInfoByTopic(std::string namesrv,

@@ -352,6 +352,34 @@ absl::StatusOr<std::vector<std::string>> TopicListFromJson(const Json& j) {
   return out;
 }
 
+absl::StatusOr<std::vector<ConsumerOffsets>> ConsumerOffsetsFromJson(const Json& j) {
+  RMQ_RETURN_IF_ERROR(RequireObject(j, "consumer offsets"));
+  std::vector<ConsumerOffsets> out;
+  const Json* table = FindObject(j, "offsetTable");
+  if (table == nullptr) return out;
+  for (const auto& [key, queues] : table->items()) {
+    size_t at = key.rfind('@');
+    if (at == std::string::npos || at == 0 || at + 1 == key.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("offsetTable key '", key, "' is not topic@group"));
+    }
+    RMQ_RETURN_IF_ERROR(RequireObject(queues, "queue offsets"));
+    ConsumerOffsets entry;
+    entry.topic = key.substr(0, at);
+    entry.group = key.substr(at + 1);
+    for (const auto& [queue, offset] : queues.items()) {
+      int32_t queue_id = 0;
+      if (!absl::SimpleAtoi(queue, &queue_id) || !offset.is_number_integer()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("offsetTable '", key, "' has a bad entry for queue '", queue, "'"));
+      }
+      entry.queue_offsets[queue_id] = offset.get<int64_t>();
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 Json ToJson(const DataVersion& v) {
   return Json{
       {"counter", v.counter}, {"stateVersion", v.state_version}, {"timestamp", v.timestamp}};

@@ -126,6 +126,19 @@ struct TopicStats {
   std::vector<TopicQueueOffset> offsets;  // sorted by queue
 };
 
+// One `topic@group` entry of the broker's consumer offset table.
+struct ConsumerOffsets {
+  std::string topic;
+  std::string group;
+  std::map<int32_t, int64_t> queue_offsets;
+};
+
+struct SendResult {
+  std::string msg_id;
+  int32_t queue_id = 0;
+  int64_t queue_offset = 0;
+};
+
 struct BrokerConfig {
   std::map<std::string, std::string> properties;
   std::string data_version;  // DataVersion JSON from extFields.version, if sent
@@ -144,6 +157,8 @@ absl::StatusOr<ConsumeStats> ConsumeStatsFromJson(const Json& j);
 absl::StatusOr<TopicStats> TopicStatsFromJson(const Json& j);
 absl::StatusOr<std::map<std::string, std::string>> KvTableFromJson(const Json& j);
 absl::StatusOr<std::vector<std::string>> TopicListFromJson(const Json& j);
+// GET_ALL_CONSUMER_OFFSET / consumerOffset.json: {"offsetTable":{"topic@group":{0:123}}}.
+absl::StatusOr<std::vector<ConsumerOffsets>> ConsumerOffsetsFromJson(const Json& j);
 
 // True if every field `want` names has the same value in `have` (nested objects likewise;
 // attributes must match exactly). The broker fills defaults for fields a create request leaves

@@ -5,6 +5,10 @@ namespace rmq::rocketmq {
 const char* RequestCodeName(int32_t code) {
   namespace rc = request_code;
   switch (code) {
+    case rc::kSendMessage:
+      return "SEND_MESSAGE";
+    case rc::kUpdateConsumerOffset:
+      return "UPDATE_CONSUMER_OFFSET";
     case rc::kUpdateAndCreateTopic:
       return "UPDATE_AND_CREATE_TOPIC";
     case rc::kUpdateAndCreateTopicList:

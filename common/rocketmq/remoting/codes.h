@@ -9,6 +9,8 @@
 namespace rmq::rocketmq {
 
 namespace request_code {
+inline constexpr int32_t kSendMessage = 10;
+inline constexpr int32_t kUpdateConsumerOffset = 15;
 inline constexpr int32_t kUpdateAndCreateTopic = 17;
 inline constexpr int32_t kUpdateAndCreateTopicList = 18;  // 5.3.0+
 inline constexpr int32_t kGetAllTopicConfig = 21;

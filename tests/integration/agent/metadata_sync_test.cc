@@ -1,10 +1,12 @@
-// ExportMetadata / ImportMetadata through the gRPC BrokerAgent service, between two real
-// RocketMQ 5.3.3 brokers (each with its own name server): 10,000 topics and 10,000 subscription
-// groups, compared field by field; a second import changes nothing; an import into the wrong
-// cluster and a malformed stream are refused.
+// The gRPC BrokerAgent service against two real RocketMQ 5.3.3 brokers (each with its own name
+// server). ExportMetadata / ImportMetadata: 10,000 topics and 10,000 subscription groups, compared
+// field by field; a second import changes nothing; an import into the wrong cluster and a malformed
+// stream are refused. SetWritePermission: producers are refused, then accepted again.
+// GetConsumerLag: the broker's offsets minus committed ones.
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "agent/metadata/metadata.h"
@@ -93,9 +95,9 @@ class MetadataSyncTest : public ::testing::Test {
     }
     auto side = std::make_unique<Side>();
     side->env = *std::move(env);
-    side->service = std::make_unique<BrokerAgentService>(
-        side->env->executor(), side->env->admin(),
-        BrokerAgentConfig{.broker_addr = side->env->broker()});
+    side->service =
+        std::make_unique<BrokerAgentService>(side->env->executor(), side->env->admin(),
+                                             BrokerAgentConfig{.broker_addr = side->env->broker()});
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -105,8 +107,8 @@ class MetadataSyncTest : public ::testing::Test {
       setup_error_ = new std::string("gRPC server did not start");
       return nullptr;
     }
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                       grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
     side->stub = v1::BrokerAgent::NewStub(channel);
     return side.release();
   }
@@ -255,6 +257,119 @@ TEST_F(MetadataSyncTest, MalformedStreamsAreInvalidArguments) {
   EXPECT_EQ(partial.topics().failed(), 1u);
   ASSERT_EQ(partial.failures_size(), 1);
   EXPECT_EQ(partial.failures(0).name(), "bad name");
+}
+
+// Write permission off: the broker refuses sends to order topics and re-registers its routes
+// without the write bit (so producers stop choosing it); on again: both come back.
+TEST_F(MetadataSyncTest, WritePermissionOffRefusesProducersAndOnRestores) {
+  auto& env = *source_->env;
+  rocketmq::TopicConfig ordered;
+  ordered.topic_name = "DrainOrdered";
+  ordered.order = true;
+  rocketmq::TopicConfig normal;
+  normal.topic_name = "DrainNormal";
+  ASSERT_TRUE(env.Run(env.admin().CreateTopic(env.broker(), ordered)).ok());
+  ASSERT_TRUE(env.Run(env.admin().CreateTopic(env.broker(), normal)).ok());
+  ASSERT_TRUE(env.Run(env.admin().SendMessage(env.broker(), "DrainOrdered", 0, "before")).ok());
+
+  auto set = [&](bool writable, v1::SetWritePermissionResponse& response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::SetWritePermissionRequest request;
+    request.set_writable(writable);
+    return source_->stub->SetWritePermission(&context, request, &response);
+  };
+  // Polls the name server until the topic's route perm has (or lacks) the write bit.
+  auto route_writable = [&](bool want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto route = env.Run(env.admin().GetRouteInfoByTopic(env.namesrv(), "DrainNormal"));
+      if (route.ok() && !route->queue_datas.empty() &&
+          ((route->queue_datas[0].perm & rocketmq::kPermWrite) != 0) == want) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  ASSERT_TRUE(route_writable(true));
+
+  v1::SetWritePermissionResponse off;
+  grpc::Status status = set(false, off);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(off.previous_permission(), 6);
+  EXPECT_EQ(off.permission(), 4);
+  absl::StatusOr<rocketmq::SendResult> refused =
+      env.Run(env.admin().SendMessage(env.broker(), "DrainOrdered", 0, "during"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_TRUE(route_writable(false)) << "route still writable after SetWritePermission(false)";
+
+  v1::SetWritePermissionResponse again;  // idempotent
+  ASSERT_TRUE(set(false, again).ok());
+  EXPECT_EQ(again.previous_permission(), 4);
+  EXPECT_EQ(again.permission(), 4);
+
+  v1::SetWritePermissionResponse on;
+  ASSERT_TRUE(set(true, on).ok());
+  EXPECT_EQ(on.permission(), 6);
+  EXPECT_TRUE(env.Run(env.admin().SendMessage(env.broker(), "DrainOrdered", 0, "after")).ok());
+  EXPECT_TRUE(route_writable(true));
+}
+
+TEST_F(MetadataSyncTest, ConsumerLagIsBrokerOffsetMinusCommitted) {
+  auto& env = *source_->env;
+  rocketmq::TopicConfig topic;
+  topic.topic_name = "LagTopic";
+  topic.read_queue_nums = 2;
+  topic.write_queue_nums = 2;
+  ASSERT_TRUE(env.Run(env.admin().CreateTopic(env.broker(), topic)).ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(env.Run(env.admin().SendMessage(env.broker(), "LagTopic", 0, "m")).ok());
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(env.Run(env.admin().SendMessage(env.broker(), "LagTopic", 1, "m")).ok());
+  }
+  // The broker refuses offsets for a group it does not know (SUBSCRIPTION_GROUP_NOT_EXIST).
+  rocketmq::SubscriptionGroupConfig group;
+  group.group_name = "GID_lag";
+  group.json = Json{{"groupName", "GID_lag"}};
+  ASSERT_TRUE(env.Run(env.admin().CreateSubscriptionGroup(env.broker(), group)).ok());
+  absl::Status committed =
+      env.Run(env.admin().UpdateConsumerOffset(env.broker(), "GID_lag", "LagTopic", 0, 2));
+  ASSERT_TRUE(committed.ok()) << committed;
+  committed = env.Run(env.admin().UpdateConsumerOffset(env.broker(), "GID_lag", "LagTopic", 1, 3));
+  ASSERT_TRUE(committed.ok()) << committed;
+
+  auto lag = [&](const std::vector<std::string>& groups, v1::GetConsumerLagResponse& response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::GetConsumerLagRequest request;
+    for (const auto& g : groups) request.add_groups(g);
+    return source_->stub->GetConsumerLag(&context, request, &response);
+  };
+  v1::GetConsumerLagResponse one;
+  grpc::Status status = lag({"GID_lag"}, one);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(one.groups_size(), 1) << one.DebugString();
+  EXPECT_EQ(one.groups(0).lag(), 3);
+  ASSERT_EQ(one.groups(0).topics_size(), 1);
+  const v1::TopicLag& t = one.groups(0).topics(0);
+  EXPECT_EQ(t.topic(), "LagTopic");
+  ASSERT_EQ(t.queues_size(), 2);
+  EXPECT_EQ(t.queues(0).broker_offset(), 5);
+  EXPECT_EQ(t.queues(0).consumer_offset(), 2);
+  EXPECT_EQ(t.queues(0).lag(), 3);
+  EXPECT_EQ(t.queues(1).lag(), 0);
+
+  // All groups: only those with committed offsets (the 10,000 synced groups have none).
+  v1::GetConsumerLagResponse all;
+  ASSERT_TRUE(lag({}, all).ok());
+  ASSERT_EQ(all.groups_size(), 1) << all.DebugString();
+  EXPECT_EQ(all.groups(0).group(), "GID_lag");
+
+  v1::GetConsumerLagResponse bad;
+  status = lag({"not a group"}, bad);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -87,6 +87,23 @@ TEST(TypesTest, SubscriptionGroupKeepsAllFields) {
   EXPECT_EQ(create["groupRetryPolicy"], stored["groupRetryPolicy"]);
 }
 
+TEST(TypesTest, ConsumerOffsetTableWithIntegerKeys) {
+  absl::StatusOr<std::vector<ConsumerOffsets>> offsets =
+      ConsumerOffsetsFromJson(Parse(R"({"dataVersion":{"counter":1},"groupTopicMap":{"g":["t@x"]},)"
+                                    R"("offsetTable":{"t@x@g":{0:5,1:9},"%RETRY%g@g":{0:0}}})"));
+  ASSERT_TRUE(offsets.ok()) << offsets.status();
+  ASSERT_EQ(offsets->size(), 2u);
+  const ConsumerOffsets& retry = (*offsets)[0];  // sorted keys: '%' < 't'
+  EXPECT_EQ(retry.topic, "%RETRY%g");
+  EXPECT_EQ(retry.group, "g");
+  const ConsumerOffsets& main = (*offsets)[1];
+  EXPECT_EQ(main.topic, "t@x");  // the group follows the last '@'
+  EXPECT_EQ(main.group, "g");
+  EXPECT_EQ(main.queue_offsets.at(1), 9);
+  EXPECT_FALSE(ConsumerOffsetsFromJson(Parse(R"({"offsetTable":{"nogroup":{0:1}}})")).ok());
+  EXPECT_FALSE(ConsumerOffsetsFromJson(Parse(R"({"offsetTable":{"t@g":{"x":1}}})")).ok());
+}
+
 TEST(TypesTest, NameValidation) {
   EXPECT_TRUE(ValidateTopicName("%RETRY%g_1-x|y").ok());
   EXPECT_FALSE(ValidateTopicName("").ok());
