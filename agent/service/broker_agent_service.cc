@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/metadata/metadata.h"
 #include "agent/service/grpc_status.h"
+#include "agent/state/broker_state.h"
 #include "common/base/status_macros.h"
 #include "common/log/logger.h"
 #include "common/net/blocking.h"
@@ -337,6 +338,41 @@ asio::awaitable<absl::Status> GetConsumerLag(rocketmq::AdminClient& admin, std::
   co_return absl::OkStatus();
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Everything GetBrokerState needs, read from the broker (and the name servers when asked).
+asio::awaitable<BrokerObservation> Observe(rocketmq::AdminClient& admin, std::string broker,
+                                           bool registrations) {
+  BrokerObservation o;
+  absl::StatusOr<rocketmq::BrokerConfig> config = co_await admin.GetBrokerConfig(broker);
+  o.config_status = config.status();
+  if (config.ok()) {
+    o.config = std::move(config->properties);
+    absl::StatusOr<std::map<std::string, std::string>> runtime =
+        co_await admin.GetBrokerRuntimeInfo(broker);
+    o.runtime_status = runtime.status();
+    if (runtime.ok()) o.runtime = *std::move(runtime);
+    absl::StatusOr<rocketmq::TopicConfigTable> topics = co_await admin.GetAllTopicConfig(broker);
+    if (topics.ok()) o.topics = *std::move(topics);
+    absl::StatusOr<rocketmq::SubscriptionGroupTable> groups =
+        co_await admin.GetAllSubscriptionGroups(broker);
+    if (groups.ok()) o.groups = *std::move(groups);
+    if (registrations) {
+      auto it = o.config.find("namesrvAddr");
+      for (const std::string& ns : SplitNameServers(it == o.config.end() ? "" : it->second)) {
+        absl::StatusOr<rocketmq::ClusterInfo> info = co_await admin.GetBrokerClusterInfo(ns);
+        o.name_servers.emplace(ns, std::move(info));
+      }
+    }
+  }
+  o.observed_at_ms = NowMs();
+  co_return o;
+}
+
 }  // namespace
 
 BrokerAgentService::BrokerAgentService(asio::any_io_executor executor, rocketmq::AdminClient& admin,
@@ -348,6 +384,32 @@ grpc::ServerWriteReactor<MetadataChunk>* BrokerAgentService::ExportMetadata(
   return new ExportReactor(executor_, admin_, config_.broker_addr, *request);
 }
 
+grpc::ServerUnaryReactor* BrokerAgentService::GetBrokerState(
+    grpc::CallbackServerContext* context,
+    const ::rocketmq::agent::v1::GetBrokerStateRequest* request,
+    ::rocketmq::agent::v1::BrokerState* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  asio::co_spawn(
+      executor_,
+      [this, reactor, max_age = request->max_age_ms(),
+       registrations = request->check_registrations(), response]() -> asio::awaitable<void> {
+        const bool fresh = cached_state_.has_value() && max_age > 0 &&
+                           (cached_with_registrations_ || !registrations) &&
+                           NowMs() - cached_state_->observed_at_ms() <= max_age;
+        if (!fresh) {
+          BrokerObservation observation =
+              co_await Observe(admin_, config_.broker_addr, registrations);
+          cached_state_ = BuildBrokerState(observation);
+          cached_with_registrations_ = registrations;
+        }
+        *response = *cached_state_;
+        if (!registrations) response->clear_registrations();
+        reactor->Finish(grpc::Status::OK);
+      },
+      net::DieOnException);
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* BrokerAgentService::SetWritePermission(
     grpc::CallbackServerContext* context,
     const ::rocketmq::agent::v1::SetWritePermissionRequest* request,
@@ -356,6 +418,7 @@ grpc::ServerUnaryReactor* BrokerAgentService::SetWritePermission(
   asio::co_spawn(
       executor_,
       [this, reactor, writable = request->writable(), response]() -> asio::awaitable<void> {
+        cached_state_.reset();  // the state changes with the permission
         absl::Status s = co_await rmq::agent::SetWritePermission(admin_, config_.broker_addr,
                                                                  writable, response);
         if (s.ok()) {

@@ -1,7 +1,8 @@
 // broker_agent_service.h: the gRPC BrokerAgent service (callback API) of rocketmq-agent.
 //
-// Implemented so far: ExportMetadata, ImportMetadata, SetWritePermission, GetConsumerLag. The
-// other RPCs answer UNIMPLEMENTED (the CallbackService default) until they land.
+// Implemented so far: GetBrokerState (without slave replication lag), ExportMetadata,
+// ImportMetadata, SetWritePermission, GetConsumerLag. UpdateNameServers answers UNIMPLEMENTED (the
+// CallbackService default) until it lands.
 //
 // Threading: gRPC calls the reactors on its threads. Reactors never block: broker work runs as
 // coroutines on `executor` (the thread or strand that owns the AdminClient), and the reactor is
@@ -13,6 +14,7 @@
 //   builder.RegisterService(&service);
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "common/net/asio.h"
@@ -40,6 +42,10 @@ class BrokerAgentService final : public ::rocketmq::agent::v1::BrokerAgent::Call
       grpc::CallbackServerContext* context,
       ::rocketmq::agent::v1::ImportMetadataResponse* response) override;
 
+  grpc::ServerUnaryReactor* GetBrokerState(
+      grpc::CallbackServerContext* context,
+      const ::rocketmq::agent::v1::GetBrokerStateRequest* request,
+      ::rocketmq::agent::v1::BrokerState* response) override;
   grpc::ServerUnaryReactor* SetWritePermission(
       grpc::CallbackServerContext* context,
       const ::rocketmq::agent::v1::SetWritePermissionRequest* request,
@@ -53,6 +59,10 @@ class BrokerAgentService final : public ::rocketmq::agent::v1::BrokerAgent::Call
   boost::asio::any_io_executor executor_;
   rocketmq::AdminClient& admin_;
   BrokerAgentConfig config_;
+  // The last state read from the broker, for GetBrokerState's max_age_ms. Only touched on
+  // executor_.
+  std::optional<::rocketmq::agent::v1::BrokerState> cached_state_;
+  bool cached_with_registrations_ = false;
 };
 
 }  // namespace rmq::agent

@@ -5,7 +5,6 @@
 // validation accepts converts back to the same proto.
 #include <cstddef>
 #include <cstdint>
-
 #include <set>
 #include <string>
 #include <vector>

@@ -259,6 +259,41 @@ TEST_F(MetadataSyncTest, MalformedStreamsAreInvalidArguments) {
   EXPECT_EQ(partial.failures(0).name(), "bad name");
 }
 
+TEST_F(MetadataSyncTest, BrokerStateReportsIdentityRegistrationAndCounts) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::GetBrokerStateRequest request;
+  request.set_check_registrations(true);
+  v1::BrokerState state;
+  grpc::Status status = target_->stub->GetBrokerState(&context, request, &state);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(state.state(), v1::LIFECYCLE_STATE_SERVING) << state.state_reason();
+  EXPECT_EQ(state.identity().cluster(), "TargetCluster");
+  EXPECT_EQ(state.identity().broker_name(), "target-0");
+  EXPECT_EQ(state.identity().broker_id(), 0);
+  EXPECT_EQ(state.identity().role(), v1::BROKER_ROLE_ASYNC_MASTER);
+  EXPECT_EQ(state.identity().address(), target_->env->broker());
+  EXPECT_EQ(state.identity().version(), "V5_3_3");
+  EXPECT_EQ(state.identity().version_ordinal(), 479);
+  ASSERT_EQ(state.name_servers_size(), 1);
+  EXPECT_EQ(state.name_servers(0), target_->env->namesrv());
+  ASSERT_EQ(state.registrations_size(), 1);
+  EXPECT_TRUE(state.registrations(0).registered()) << state.DebugString();
+  EXPECT_TRUE(state.writable());
+  EXPECT_GT(state.observed_at_ms(), 0);
+  EXPECT_GE(state.disk().commit_log_ratio(), 0.0);
+  EXPECT_LE(state.disk().commit_log_ratio(), 1.0);
+
+  // A cached answer within max_age_ms is the same observation.
+  grpc::ClientContext again_context;
+  v1::GetBrokerStateRequest cached_request;
+  cached_request.set_max_age_ms(600000);
+  v1::BrokerState cached;
+  ASSERT_TRUE(target_->stub->GetBrokerState(&again_context, cached_request, &cached).ok());
+  EXPECT_EQ(cached.observed_at_ms(), state.observed_at_ms());
+  EXPECT_EQ(cached.registrations_size(), 0);  // not asked for this time
+}
+
 // Write permission off: the broker refuses sends to order topics and re-registers its routes
 // without the write bit (so producers stop choosing it); on again: both come back.
 TEST_F(MetadataSyncTest, WritePermissionOffRefusesProducersAndOnRestores) {
