@@ -9,13 +9,17 @@ namespace v1 = ::rocketmq::agent::v1;
 
 BrokerObservation Healthy() {
   BrokerObservation o;
-  o.config = {{"brokerClusterName", "prod"}, {"brokerName", "prod-0"},
-              {"brokerId", "0"},             {"brokerRole", "SYNC_MASTER"},
-              {"brokerIP1", "10.0.0.5"},     {"listenPort", "10911"},
-              {"brokerPermission", "6"},     {"namesrvAddr", "ns-0:9876; ns-1:9876;"}};
+  o.config = {{"brokerClusterName", "prod"},
+              {"brokerName", "prod-0"},
+              {"brokerId", "0"},
+              {"brokerRole", "SYNC_MASTER"},
+              {"brokerIP1", "10.0.0.5"},
+              {"listenPort", "10911"},
+              {"brokerPermission", "6"},
+              {"namesrvAddr", "ns-0:9876; ns-1:9876;"}};
   o.runtime = {{"brokerVersionDesc", "V5_3_3"}, {"brokerVersion", "479"},
-               {"commitLogMaxOffset", "4096"}, {"commitLogDiskRatio", "0.25"},
-               {"putTps", "12.5 3.0 1.0"},     {"getTransferredTps", "7.0 1.0 1.0"},
+               {"commitLogMaxOffset", "4096"},  {"commitLogDiskRatio", "0.25"},
+               {"putTps", "12.5 3.0 1.0"},      {"getTransferredTps", "7.0 1.0 1.0"},
                {"msgPutTotalTodayNow", "100"}};
   rocketmq::TopicConfigTable topics;
   for (const char* t : {"Orders", "Payments", "TBW102", "prod", "prod-0", "rmq_sys_x"}) {
