@@ -384,68 +384,66 @@ grpc::ServerWriteReactor<MetadataChunk>* BrokerAgentService::ExportMetadata(
   return new ExportReactor(executor_, admin_, config_.broker_addr, *request);
 }
 
+grpc::ServerUnaryReactor* BrokerAgentService::RunUnary(grpc::CallbackServerContext* context,
+                                                       asio::awaitable<absl::Status> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  asio::co_spawn(executor_, std::move(work),
+                 [reactor](const std::exception_ptr& error, const absl::Status& status) {
+                   net::DieOnException(error);
+                   reactor->Finish(ToGrpcStatus(status));
+                 });
+  return reactor;
+}
+
+asio::awaitable<absl::Status> BrokerAgentService::BrokerState(
+    uint32_t max_age_ms, bool registrations, ::rocketmq::agent::v1::BrokerState* response) {
+  const bool fresh = cached_state_.has_value() && max_age_ms > 0 &&
+                     (cached_with_registrations_ || !registrations) &&
+                     NowMs() - cached_state_->observed_at_ms() <= max_age_ms;
+  if (!fresh) {
+    BrokerObservation observation = co_await Observe(admin_, config_.broker_addr, registrations);
+    cached_state_ = BuildBrokerState(observation);
+    cached_with_registrations_ = registrations;
+  }
+  *response = *cached_state_;
+  if (!registrations) response->clear_registrations();
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> BrokerAgentService::WritePermission(
+    bool writable, ::rocketmq::agent::v1::SetWritePermissionResponse* response) {
+  cached_state_.reset();  // the state changes with the permission
+  absl::Status s =
+      co_await rmq::agent::SetWritePermission(admin_, config_.broker_addr, writable, response);
+  if (s.ok()) {
+    log::Get("agent.service")
+        ->info("write permission writable={} before={} now={}", writable,
+               response->previous_permission(), response->permission());
+  }
+  co_return s;
+}
+
 grpc::ServerUnaryReactor* BrokerAgentService::GetBrokerState(
     grpc::CallbackServerContext* context,
     const ::rocketmq::agent::v1::GetBrokerStateRequest* request,
     ::rocketmq::agent::v1::BrokerState* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  asio::co_spawn(
-      executor_,
-      [this, reactor, max_age = request->max_age_ms(),
-       registrations = request->check_registrations(), response]() -> asio::awaitable<void> {
-        const bool fresh = cached_state_.has_value() && max_age > 0 &&
-                           (cached_with_registrations_ || !registrations) &&
-                           NowMs() - cached_state_->observed_at_ms() <= max_age;
-        if (!fresh) {
-          BrokerObservation observation =
-              co_await Observe(admin_, config_.broker_addr, registrations);
-          cached_state_ = BuildBrokerState(observation);
-          cached_with_registrations_ = registrations;
-        }
-        *response = *cached_state_;
-        if (!registrations) response->clear_registrations();
-        reactor->Finish(grpc::Status::OK);
-      },
-      net::DieOnException);
-  return reactor;
+  return RunUnary(context,
+                  BrokerState(request->max_age_ms(), request->check_registrations(), response));
 }
 
 grpc::ServerUnaryReactor* BrokerAgentService::SetWritePermission(
     grpc::CallbackServerContext* context,
     const ::rocketmq::agent::v1::SetWritePermissionRequest* request,
     ::rocketmq::agent::v1::SetWritePermissionResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  asio::co_spawn(
-      executor_,
-      [this, reactor, writable = request->writable(), response]() -> asio::awaitable<void> {
-        cached_state_.reset();  // the state changes with the permission
-        absl::Status s = co_await rmq::agent::SetWritePermission(admin_, config_.broker_addr,
-                                                                 writable, response);
-        if (s.ok()) {
-          log::Get("agent.service")
-              ->info("write permission writable={} before={} now={}", writable,
-                     response->previous_permission(), response->permission());
-        }
-        reactor->Finish(ToGrpcStatus(s));
-      },
-      net::DieOnException);
-  return reactor;
+  return RunUnary(context, WritePermission(request->writable(), response));
 }
 
 grpc::ServerUnaryReactor* BrokerAgentService::GetConsumerLag(
     grpc::CallbackServerContext* context,
     const ::rocketmq::agent::v1::GetConsumerLagRequest* request,
     ::rocketmq::agent::v1::GetConsumerLagResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  asio::co_spawn(
-      executor_,
-      [this, reactor, req = *request, response]() -> asio::awaitable<void> {
-        absl::Status s =
-            co_await rmq::agent::GetConsumerLag(admin_, config_.broker_addr, req, response);
-        reactor->Finish(ToGrpcStatus(s));
-      },
-      net::DieOnException);
-  return reactor;
+  return RunUnary(context,
+                  rmq::agent::GetConsumerLag(admin_, config_.broker_addr, *request, response));
 }
 
 grpc::ServerReadReactor<ImportMetadataRequest>* BrokerAgentService::ImportMetadata(

@@ -56,6 +56,15 @@ class BrokerAgentService final : public ::rocketmq::agent::v1::BrokerAgent::Call
       ::rocketmq::agent::v1::GetConsumerLagResponse* response) override;
 
  private:
+  // Runs `work` on executor_ and finishes the call with its status: every unary RPC's shape.
+  grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context,
+                                     boost::asio::awaitable<absl::Status> work);
+  // Unary RPC bodies; run on executor_.
+  boost::asio::awaitable<absl::Status> BrokerState(uint32_t max_age_ms, bool registrations,
+                                                   ::rocketmq::agent::v1::BrokerState* response);
+  boost::asio::awaitable<absl::Status> WritePermission(
+      bool writable, ::rocketmq::agent::v1::SetWritePermissionResponse* response);
+
   boost::asio::any_io_executor executor_;
   rocketmq::AdminClient& admin_;
   BrokerAgentConfig config_;
