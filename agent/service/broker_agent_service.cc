@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/metadata/metadata.h"
+#include "agent/registration/registration.h"
 #include "agent/service/grpc_status.h"
 #include "agent/state/broker_state.h"
 #include "common/base/status_macros.h"
@@ -373,11 +374,151 @@ asio::awaitable<BrokerObservation> Observe(rocketmq::AdminClient& admin, std::st
   co_return o;
 }
 
+std::string ConfigValue(const rocketmq::BrokerConfig& config, const std::string& key) {
+  auto it = config.properties.find(key);
+  return it == config.properties.end() ? "" : it->second;
+}
+
+// A steady-clock time as unix milliseconds (for the API).
+int64_t UnixMs(std::chrono::steady_clock::time_point t) {
+  return NowMs() +
+         std::chrono::duration_cast<std::chrono::milliseconds>(t - std::chrono::steady_clock::now())
+             .count();
+}
+
+void AddHandovers(const NameServerHandover& handover, ::rocketmq::agent::v1::BrokerState* out) {
+  for (const HandoverInfo& h : handover.Snapshot()) {
+    ::rocketmq::agent::v1::NameServerHandover* p = out->add_handovers();
+    p->set_address(h.name_server);
+    p->set_phase(h.phase == HandoverInfo::Phase::kRegistering
+                     ? ::rocketmq::agent::v1::HANDOVER_PHASE_REGISTERING
+                     : ::rocketmq::agent::v1::HANDOVER_PHASE_HOLDING);
+    p->set_registrations(h.registrations);
+    p->set_register_until_ms(UnixMs(h.register_until));
+    if (h.phase == HandoverInfo::Phase::kHolding) p->set_close_at_ms(UnixMs(h.close_at));
+    p->set_last_error(h.last_error);
+  }
+}
+
+// How long UpdateNameServers may wait: until shortly before the call's deadline, so the answer
+// still arrives, and at most a minute.
+std::chrono::steady_clock::time_point WaitLimit(std::chrono::system_clock::time_point deadline) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto cap = now + std::chrono::seconds(60);
+  const auto left = deadline - std::chrono::system_clock::now() - std::chrono::milliseconds(500);
+  if (left > std::chrono::seconds(60)) return cap;
+  return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+}
+
 }  // namespace
 
 BrokerAgentService::BrokerAgentService(asio::any_io_executor executor, rocketmq::AdminClient& admin,
                                        BrokerAgentConfig config)
-    : executor_(std::move(executor)), admin_(admin), config_(std::move(config)) {}
+    : executor_(std::move(executor)),
+      admin_(admin),
+      config_(std::move(config)),
+      handover_(std::make_unique<NameServerHandover>(executor_, admin_, config_.broker_addr,
+                                                     config_.name_server_client)) {}
+
+void BrokerAgentService::Shutdown() { handover_->Stop(); }
+
+asio::awaitable<absl::Status> BrokerAgentService::NameServers(
+    ::rocketmq::agent::v1::UpdateNameServersRequest request,
+    std::chrono::system_clock::time_point deadline,
+    ::rocketmq::agent::v1::UpdateNameServersResponse* out) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::vector<std::string> wanted(request.name_servers().begin(),
+                                        request.name_servers().end());
+  RMQ_CO_RETURN_IF_ERROR(ValidateNameServerList(wanted));
+  const std::string& broker = config_.broker_addr;
+  RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BrokerConfig config, co_await admin_.GetBrokerConfig(broker));
+  const std::string current = ConfigValue(config, "namesrvAddr");
+  for (const std::string& ns : SplitNameServers(current)) out->add_previous_name_servers(ns);
+  if (out->previous_name_servers().empty()) {
+    co_return absl::FailedPreconditionError(
+        "the broker was started without namesrvAddr, so it never re-reads its name-server list "
+        "at runtime: restart it with the new list");
+  }
+  if (ConfigValue(config, "fetchNamesrvAddrByAddressServer") == "true") {
+    co_return absl::FailedPreconditionError(
+        "the broker fetches its name-server list from an address server "
+        "(fetchNamesrvAddrByAddressServer=true); change the list there");
+  }
+  RMQ_CO_ASSIGN_OR_RETURN(auto runtime, co_await admin_.GetBrokerRuntimeInfo(broker));
+  RMQ_CO_ASSIGN_OR_RETURN(BrokerRegistration self,
+                          RegistrationFromBroker(config.properties, runtime, {}));
+  const HandoverTimings timings = TimingsFromBrokerConfig(config.properties);
+
+  const std::string joined = JoinNameServers(wanted);
+  out->set_config_changed(joined != current);
+  if (out->config_changed()) {
+    cached_state_.reset();
+    std::map<std::string, std::string> update;
+    update.emplace("namesrvAddr", joined);
+    RMQ_CO_RETURN_IF_ERROR(co_await admin_.UpdateBrokerConfig(broker, std::move(update)));
+    RMQ_CO_ASSIGN_OR_RETURN(rocketmq::BrokerConfig after, co_await admin_.GetBrokerConfig(broker));
+    if (ConfigValue(after, "namesrvAddr") != joined) {
+      co_return absl::InternalError(absl::StrCat("broker kept namesrvAddr '",
+                                                 ConfigValue(after, "namesrvAddr"),
+                                                 "' after it was set to '", joined, "'"));
+    }
+    log::Get("agent.service")->info("namesrvAddr '{}' -> '{}'", current, joined);
+  }
+  handover_->StopExcept(std::set<std::string>(wanted.begin(), wanted.end()));
+
+  // A name server new to the broker waits for its list refresh, at an unknown phase of its
+  // period: assume the worst. One that was in the list already (the broker may just not have
+  // registered there yet, e.g. right after boot) gets the broker's next periodic registration:
+  // register once and hold.
+  const std::set<std::string> previous(out->previous_name_servers().begin(),
+                                       out->previous_name_servers().end());
+  const auto now = std::chrono::steady_clock::now();
+  const auto limit = WaitLimit(deadline);
+  asio::steady_timer pause(executor_);
+  for (;;) {
+    out->clear_registrations();
+    bool all = true;
+    for (const std::string& ns : wanted) {
+      ::rocketmq::agent::v1::NameServerRegistration* reg = out->add_registrations();
+      reg->set_address(ns);
+      absl::StatusOr<rocketmq::ClusterInfo> info = co_await admin_.GetBrokerClusterInfo(ns);
+      if (info.ok() &&
+          !IsRegistered(*info, self.cluster, self.broker_name, self.broker_id, self.broker_addr)) {
+        const auto until = previous.count(ns) > 0 ? now : now + timings.Takeover();
+        absl::Status s = co_await handover_->Start(ns, until, timings);
+        if (!s.ok()) {
+          info = absl::Status(s.code(),
+                              absl::StrCat("registering the broker there failed: ", s.message()));
+        } else {
+          info = co_await admin_.GetBrokerClusterInfo(ns);
+        }
+      }
+      if (!info.ok()) {
+        reg->set_error(std::string(info.status().message()));
+      } else {
+        reg->set_registered(
+            IsRegistered(*info, self.cluster, self.broker_name, self.broker_id, self.broker_addr));
+      }
+      all = all && reg->registered();
+    }
+    if (all) {
+      out->set_all_registered(true);
+      out->set_registered_after_ms(
+          static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - started)
+                                    .count()));
+      break;
+    }
+    if (!request.wait_for_registration() ||
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(500) >= limit) {
+      break;
+    }
+    pause.expires_after(std::chrono::milliseconds(500));
+    boost::system::error_code ec;
+    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return absl::OkStatus();
+}
 
 grpc::ServerWriteReactor<MetadataChunk>* BrokerAgentService::ExportMetadata(
     grpc::CallbackServerContext* /*context*/, const ExportMetadataRequest* request) {
@@ -407,6 +548,7 @@ asio::awaitable<absl::Status> BrokerAgentService::BrokerState(
   }
   *response = *cached_state_;
   if (!registrations) response->clear_registrations();
+  AddHandovers(*handover_, response);
   co_return absl::OkStatus();
 }
 
@@ -429,6 +571,13 @@ grpc::ServerUnaryReactor* BrokerAgentService::GetBrokerState(
     ::rocketmq::agent::v1::BrokerState* response) {
   return RunUnary(context,
                   BrokerState(request->max_age_ms(), request->check_registrations(), response));
+}
+
+grpc::ServerUnaryReactor* BrokerAgentService::UpdateNameServers(
+    grpc::CallbackServerContext* context,
+    const ::rocketmq::agent::v1::UpdateNameServersRequest* request,
+    ::rocketmq::agent::v1::UpdateNameServersResponse* response) {
+  return RunUnary(context, NameServers(*request, context->deadline(), response));
 }
 
 grpc::ServerUnaryReactor* BrokerAgentService::SetWritePermission(

@@ -1,8 +1,9 @@
 // libFuzzer target for the agent's request validation: arbitrary bytes decoded as the gRPC
-// messages a client can send (ImportMetadataRequest, GetConsumerLagRequest, ExportMetadataRequest)
-// go through the same validation and planning the service uses. Invariants beyond "no crash":
-// every item is accounted for exactly once (written, unchanged, kept or failed), and whatever
-// validation accepts converts back to the same proto.
+// messages a client can send (ImportMetadataRequest, GetConsumerLagRequest, ExportMetadataRequest,
+// UpdateNameServersRequest) go through the same validation and planning the service uses.
+// Invariants beyond "no crash": every item is accounted for exactly once (written, unchanged, kept
+// or failed), and whatever validation accepts converts back to the same proto; an accepted
+// name-server list joins into a namesrvAddr that splits back into the same list.
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "agent/metadata/metadata.h"
+#include "agent/registration/registration.h"
+#include "agent/state/broker_state.h"
 
 namespace {
 
@@ -68,6 +71,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   v1::GetConsumerLagRequest lag;
   (void)lag.ParseFromArray(data, static_cast<int>(size));
+  v1::UpdateNameServersRequest update;
+  if (update.ParseFromArray(data, static_cast<int>(size))) {
+    std::vector<std::string> list(update.name_servers().begin(), update.name_servers().end());
+    if (rmq::agent::ValidateNameServerList(list).ok()) {
+      Check(rmq::agent::SplitNameServers(rmq::agent::JoinNameServers(list)) == list);
+    }
+  }
   v1::ExportMetadataRequest export_request;
   if (export_request.ParseFromArray(data, static_cast<int>(size))) {
     auto chunks = rmq::agent::BuildExportChunks({}, {}, {"c", "b"}, export_request);

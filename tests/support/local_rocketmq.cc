@@ -305,6 +305,16 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
   if (!ns_pid.ok()) return ns_pid.status();
   mq->namesrv_pid_ = *ns_pid;
 
+  if (!options.start_broker) {
+    mq->broker_addr_.clear();
+    s = WaitForLine(mq->namesrv_pid_, dir / "namesrv.out", "boot success", options.boot_timeout,
+                    "name server");
+    if (!s.ok()) return s;
+    mq->namesrv_boot_ = Since(ns_start);
+    log->info("name server started dir={} namesrv={} boot_ms={}", mq->dir_, mq->namesrv_addr_,
+              mq->namesrv_boot_.count());
+    return mq;
+  }
   auto broker_start = Clock::now();
   std::vector<std::string> br_argv =
       jvm((dir / "broker").string(),

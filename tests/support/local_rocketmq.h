@@ -40,6 +40,8 @@ struct LocalRocketMQOptions {
   // Java system properties (-Dkey=value) for both processes, e.g. rocketmq.serialize.type.
   std::map<std::string, std::string> jvm_properties;
   std::chrono::seconds boot_timeout{120};
+  // False: only a name server (broker_addr() is empty), e.g. a second one to move a broker to.
+  bool start_broker = true;
 };
 
 class LocalRocketMQ {

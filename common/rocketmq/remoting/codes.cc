@@ -29,6 +29,10 @@ const char* RequestCodeName(int32_t code) {
       return "HEART_BEAT";
     case rc::kGetAllConsumerOffset:
       return "GET_ALL_CONSUMER_OFFSET";
+    case rc::kRegisterBroker:
+      return "REGISTER_BROKER";
+    case rc::kUnregisterBroker:
+      return "UNREGISTER_BROKER";
     case rc::kGetRouteInfoByTopic:
       return "GET_ROUTEINFO_BY_TOPIC";
     case rc::kGetBrokerClusterInfo:

@@ -12,7 +12,7 @@
 #include "agent/metadata/metadata.h"
 #include "agent/service/broker_agent_service.h"
 #include "grpcpp/grpcpp.h"
-#include "tests/support/admin_env.h"
+#include "tests/support/agent_env.h"
 
 namespace rmq::agent {
 namespace {
@@ -23,12 +23,7 @@ using rocketmq::Json;
 constexpr int kTopics = 10000;
 constexpr int kGroups = 10000;
 
-struct Side {
-  std::unique_ptr<testing::AdminTestEnv> env;
-  std::unique_ptr<BrokerAgentService> service;
-  std::unique_ptr<grpc::Server> server;
-  std::unique_ptr<v1::BrokerAgent::Stub> stub;
-};
+using Side = testing::AgentTestEnv;
 
 class MetadataSyncTest : public ::testing::Test {
  protected:
@@ -58,7 +53,7 @@ class MetadataSyncTest : public ::testing::Test {
                     {"consumeMessageOrderly", i % 5 == 0}};
       groups.push_back(std::move(g));
     }
-    auto& env = *source_->env;
+    auto& env = source_->env();
     auto t = env.Run(env.admin().CreateTopics(env.broker(), topics));
     auto g = env.Run(env.admin().CreateSubscriptionGroups(env.broker(), groups));
     if (!t.ok() || !t->ok() || !g.ok() || !g->ok()) {
@@ -67,14 +62,8 @@ class MetadataSyncTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    for (Side* side : {source_, target_}) {
-      if (side == nullptr) continue;
-      side->server->Shutdown();
-      side->server.reset();
-      side->service.reset();
-      side->env.reset();
-      delete side;
-    }
+    delete source_;
+    delete target_;
     source_ = target_ = nullptr;
   }
 
@@ -88,36 +77,19 @@ class MetadataSyncTest : public ::testing::Test {
     testing::LocalRocketMQOptions options;
     options.cluster_name = cluster;
     options.broker_name = broker_name;
-    auto env = testing::AdminTestEnv::Start(options);
-    if (!env.ok()) {
-      setup_error_ = new std::string(env.status().ToString());
+    auto side = testing::AgentTestEnv::Start(options);
+    if (!side.ok()) {
+      setup_error_ = new std::string(side.status().ToString());
       return nullptr;
     }
-    auto side = std::make_unique<Side>();
-    side->env = *std::move(env);
-    side->service =
-        std::make_unique<BrokerAgentService>(side->env->executor(), side->env->admin(),
-                                             BrokerAgentConfig{.broker_addr = side->env->broker()});
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(side->service.get());
-    side->server = builder.BuildAndStart();
-    if (side->server == nullptr || port == 0) {
-      setup_error_ = new std::string("gRPC server did not start");
-      return nullptr;
-    }
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
-    side->stub = v1::BrokerAgent::NewStub(channel);
-    return side.release();
+    return side->release();
   }
 
   static std::vector<v1::MetadataChunk> Export(Side& side, grpc::Status& status) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
     v1::ExportMetadataRequest request;
-    auto reader = side.stub->ExportMetadata(&context, request);
+    auto reader = side.stub().ExportMetadata(&context, request);
     std::vector<v1::MetadataChunk> chunks;
     v1::MetadataChunk chunk;
     while (reader->Read(&chunk)) chunks.push_back(chunk);
@@ -130,7 +102,7 @@ class MetadataSyncTest : public ::testing::Test {
                              v1::ImportMetadataResponse& response, bool send_options = true) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
-    auto writer = side.stub->ImportMetadata(&context, &response);
+    auto writer = side.stub().ImportMetadata(&context, &response);
     v1::ImportMetadataRequest msg;
     if (send_options) {
       *msg.mutable_options() = options;
@@ -176,8 +148,8 @@ TEST_F(MetadataSyncTest, ExportImportCopiesEverythingFieldByFieldAndIsIdempotent
   EXPECT_TRUE(first.used_batch_requests());
 
   // Field by field: every user topic and group of the source equals the target's.
-  auto& src = *source_->env;
-  auto& dst = *target_->env;
+  auto& src = source_->env();
+  auto& dst = target_->env();
   auto src_topics = src.Run(src.admin().GetAllTopicConfig(src.broker()));
   auto dst_topics = dst.Run(dst.admin().GetAllTopicConfig(dst.broker()));
   ASSERT_TRUE(src_topics.ok() && dst_topics.ok());
@@ -229,7 +201,7 @@ TEST_F(MetadataSyncTest, ImportIntoTheWrongClusterIsRefusedAndWritesNothing) {
   status = Import(*target_, options, {chunk}, response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   EXPECT_NE(status.error_message().find("TargetCluster"), std::string::npos);
-  auto& dst = *target_->env;
+  auto& dst = target_->env();
   EXPECT_EQ(dst.Run(dst.admin().GetTopicConfig(dst.broker(), "WrongClusterTopic")).status().code(),
             absl::StatusCode::kNotFound);
 }
@@ -265,18 +237,18 @@ TEST_F(MetadataSyncTest, BrokerStateReportsIdentityRegistrationAndCounts) {
   v1::GetBrokerStateRequest request;
   request.set_check_registrations(true);
   v1::BrokerState state;
-  grpc::Status status = target_->stub->GetBrokerState(&context, request, &state);
+  grpc::Status status = target_->stub().GetBrokerState(&context, request, &state);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(state.state(), v1::LIFECYCLE_STATE_SERVING) << state.state_reason();
   EXPECT_EQ(state.identity().cluster(), "TargetCluster");
   EXPECT_EQ(state.identity().broker_name(), "target-0");
   EXPECT_EQ(state.identity().broker_id(), 0);
   EXPECT_EQ(state.identity().role(), v1::BROKER_ROLE_ASYNC_MASTER);
-  EXPECT_EQ(state.identity().address(), target_->env->broker());
+  EXPECT_EQ(state.identity().address(), target_->env().broker());
   EXPECT_EQ(state.identity().version(), "V5_3_3");
   EXPECT_EQ(state.identity().version_ordinal(), 479);
   ASSERT_EQ(state.name_servers_size(), 1);
-  EXPECT_EQ(state.name_servers(0), target_->env->namesrv());
+  EXPECT_EQ(state.name_servers(0), target_->env().namesrv());
   ASSERT_EQ(state.registrations_size(), 1);
   EXPECT_TRUE(state.registrations(0).registered()) << state.DebugString();
   EXPECT_TRUE(state.writable());
@@ -289,7 +261,7 @@ TEST_F(MetadataSyncTest, BrokerStateReportsIdentityRegistrationAndCounts) {
   v1::GetBrokerStateRequest cached_request;
   cached_request.set_max_age_ms(600000);
   v1::BrokerState cached;
-  ASSERT_TRUE(target_->stub->GetBrokerState(&again_context, cached_request, &cached).ok());
+  ASSERT_TRUE(target_->stub().GetBrokerState(&again_context, cached_request, &cached).ok());
   EXPECT_EQ(cached.observed_at_ms(), state.observed_at_ms());
   EXPECT_EQ(cached.registrations_size(), 0);  // not asked for this time
 }
@@ -297,7 +269,7 @@ TEST_F(MetadataSyncTest, BrokerStateReportsIdentityRegistrationAndCounts) {
 // Write permission off: the broker refuses sends to order topics and re-registers its routes
 // without the write bit (so producers stop choosing it); on again: both come back.
 TEST_F(MetadataSyncTest, WritePermissionOffRefusesProducersAndOnRestores) {
-  auto& env = *source_->env;
+  auto& env = source_->env();
   rocketmq::TopicConfig ordered;
   ordered.topic_name = "DrainOrdered";
   ordered.order = true;
@@ -312,7 +284,7 @@ TEST_F(MetadataSyncTest, WritePermissionOffRefusesProducersAndOnRestores) {
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     v1::SetWritePermissionRequest request;
     request.set_writable(writable);
-    return source_->stub->SetWritePermission(&context, request, &response);
+    return source_->stub().SetWritePermission(&context, request, &response);
   };
   // Polls the name server until the topic's route perm has (or lacks) the write bit.
   auto route_writable = [&](bool want) {
@@ -352,7 +324,7 @@ TEST_F(MetadataSyncTest, WritePermissionOffRefusesProducersAndOnRestores) {
 }
 
 TEST_F(MetadataSyncTest, ConsumerLagIsBrokerOffsetMinusCommitted) {
-  auto& env = *source_->env;
+  auto& env = source_->env();
   rocketmq::TopicConfig topic;
   topic.topic_name = "LagTopic";
   topic.read_queue_nums = 2;
@@ -380,7 +352,7 @@ TEST_F(MetadataSyncTest, ConsumerLagIsBrokerOffsetMinusCommitted) {
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     v1::GetConsumerLagRequest request;
     for (const auto& g : groups) request.add_groups(g);
-    return source_->stub->GetConsumerLag(&context, request, &response);
+    return source_->stub().GetConsumerLag(&context, request, &response);
   };
   v1::GetConsumerLagResponse one;
   grpc::Status status = lag({"GID_lag"}, one);
