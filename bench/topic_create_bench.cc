@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "bench/mqadmin.h"
 #include "common/net/blocking.h"
 #include "common/rocketmq/admin/admin_client.h"
 #include "tests/support/local_rocketmq.h"
@@ -109,16 +110,9 @@ int main(int argc, char** argv) {
 
   double mqadmin_per_call = 0;
   if (mqadmin_samples > 0) {
-    auto java = rmq::testing::LocalRocketMQ::JavaBinary();
     t0 = Clock::now();
     for (int i = 0; i < mqadmin_samples; ++i) {
-      std::string cmd =
-          absl::StrCat(*java, " -Xms256m -Xmx256m -Drocketmq.home.dir=", (*mq)->dir(),
-                       "/home -Duser.home=", (*mq)->dir(), " -cp '", (*mq)->jars_dir(),
-                       "/*' org.apache.rocketmq.tools.command.MQAdminStartup updateTopic -b ",
-                       broker, " -t BenchMqadmin_", i, " >/dev/null 2>&1");
-      int rc = std::system(cmd.c_str());
-      if (rc != 0) std::fprintf(stderr, "mqadmin call %d failed (rc %d)\n", i, rc);
+      rmq::bench::RunMqadmin(**mq, absl::StrCat("updateTopic -b ", broker, " -t BenchMqadmin_", i));
     }
     mqadmin_per_call = Seconds(Clock::now() - t0) / mqadmin_samples;
     std::printf(

@@ -141,10 +141,10 @@ absl::StatusOr<rocketmq::SubscriptionGroupConfig> FromProto(const v1::Subscripti
   return out;
 }
 
-std::vector<v1::MetadataChunk> BuildExportChunks(const rocketmq::TopicConfigTable& topics,
-                                                 const rocketmq::SubscriptionGroupTable& groups,
-                                                 const BrokerNames& self,
-                                                 const v1::ExportMetadataRequest& request) {
+std::vector<v1::MetadataChunk> BuildExportChunks(
+    const rocketmq::TopicConfigTable& topics, const rocketmq::SubscriptionGroupTable& groups,
+    const BrokerNames& self, const v1::ExportMetadataRequest& request,
+    const std::vector<rocketmq::ConsumerOffsets>& offsets) {
   uint32_t per_chunk =
       request.max_items_per_chunk() == 0 ? kDefaultItemsPerChunk : request.max_items_per_chunk();
   per_chunk = std::min(per_chunk, kMaxItemsPerChunk);
@@ -168,6 +168,24 @@ std::vector<v1::MetadataChunk> BuildExportChunks(const rocketmq::TopicConfigTabl
     if (!request.include_system() && IsSystemGroup(name)) continue;
     *next().add_groups() = ToProto(g);
     summary.set_groups(summary.groups() + 1);
+  }
+  if (request.include_consumer_offsets()) {
+    std::map<std::pair<std::string, std::string>, const rocketmq::ConsumerOffsets*> sorted;
+    for (const auto& o : offsets) {
+      if (!request.include_system() && (IsSystemGroup(o.group) || IsSystemTopic(o.topic, self))) {
+        continue;
+      }
+      sorted[{o.topic, o.group}] = &o;
+    }
+    for (const auto& [key, o] : sorted) {
+      v1::ConsumerOffset& out = *next().add_offsets();
+      out.set_topic(o->topic);
+      out.set_group(o->group);
+      for (const auto& [queue, offset] : o->queue_offsets) {
+        (*out.mutable_queue_offsets())[queue] = offset;
+      }
+      summary.set_offsets(summary.offsets() + 1);
+    }
   }
   auto version = [](const rocketmq::DataVersion& dv) {
     v1::DataVersion out;
@@ -234,6 +252,75 @@ ImportPlan PlanImport(const std::vector<v1::TopicConfig>& topics,
       plan.groups.set_skipped_existing(plan.groups.skipped_existing() + 1);
     } else {
       plan.groups_to_write.push_back(std::move(want));
+    }
+  }
+  return plan;
+}
+
+OffsetPlan PlanOffsetImport(const std::vector<v1::ConsumerOffset>& offsets,
+                            const std::vector<rocketmq::ConsumerOffsets>& target_offsets,
+                            const rocketmq::TopicConfigTable& target_topics,
+                            const rocketmq::SubscriptionGroupTable& target_groups,
+                            v1::ExistingPolicy policy) {
+  OffsetPlan plan;
+  const bool overwrite = policy == v1::EXISTING_POLICY_OVERWRITE;
+  std::map<std::pair<std::string, std::string>, const std::map<int32_t, int64_t>*> existing;
+  for (const auto& o : target_offsets) existing[{o.topic, o.group}] = &o.queue_offsets;
+  std::map<std::pair<std::string, std::string>, const v1::ConsumerOffset*> wanted;
+  for (const auto& o : offsets) wanted[{o.topic(), o.group()}] = &o;
+
+  auto fail = [&plan](const std::string& name, const std::string& why) {
+    plan.failures.push_back(Failure("offset", name, absl::InvalidArgumentError(why)));
+    plan.counts.set_failed(plan.counts.failed() + 1);
+  };
+  for (const auto& [key, o] : wanted) {
+    const auto& [topic, group] = key;
+    const std::string name = absl::StrCat(topic, "@", group);
+    auto t = target_topics.topics.find(topic);
+    if (t == target_topics.topics.end()) {
+      fail(name, "the topic does not exist on the target broker");
+      continue;
+    }
+    if (target_groups.groups.count(group) == 0) {
+      fail(name, "the subscription group does not exist on the target broker");
+      continue;
+    }
+    const int32_t queues = std::max(t->second.read_queue_nums, t->second.write_queue_nums);
+    std::string bad;
+    for (const auto& [queue, offset] : o->queue_offsets()) {
+      if (queue < 0 || queue >= queues) {
+        bad = absl::StrCat("queue ", queue, " is outside the topic's ", queues, " queues");
+      } else if (offset < 0) {
+        bad = absl::StrCat("queue ", queue, " has a negative offset");
+      }
+      if (!bad.empty()) break;
+    }
+    if (!bad.empty()) {
+      fail(name, bad);
+      continue;
+    }
+    auto e = existing.find(key);
+    const std::map<int32_t, int64_t>* have = e == existing.end() ? nullptr : e->second;
+    std::vector<std::pair<int32_t, int64_t>> differing;
+    for (const auto& [queue, offset] : o->queue_offsets()) {
+      auto q = have == nullptr ? std::map<int32_t, int64_t>::const_iterator() : have->find(queue);
+      if (have == nullptr || q == have->end() || q->second != offset) {
+        differing.emplace_back(queue, offset);
+      }
+    }
+    if (differing.empty()) {
+      plan.counts.set_unchanged(plan.counts.unchanged() + 1);
+      continue;
+    }
+    if (have != nullptr && !overwrite) {
+      plan.counts.set_skipped_existing(plan.counts.skipped_existing() + 1);
+      continue;
+    }
+    std::sort(differing.begin(), differing.end());
+    const size_t entry = plan.entries.size();
+    plan.entries.push_back({name, have != nullptr});
+    for (const auto& [queue, offset] : differing) {
+      plan.writes.push_back({group, topic, queue, offset, entry});
     }
   }
   return plan;

@@ -47,12 +47,14 @@ inline constexpr uint32_t kDefaultItemsPerChunk = 1000;
 inline constexpr uint32_t kMaxItemsPerChunk = 10000;
 
 // Splits the tables into chunks of at most `max_items_per_chunk` items (0: the default; capped),
-// topics first, sorted by name; the last chunk carries the summary (also when there is nothing to
-// export: then it is the only chunk).
-std::vector<v1::MetadataChunk> BuildExportChunks(const rocketmq::TopicConfigTable& topics,
-                                                 const rocketmq::SubscriptionGroupTable& groups,
-                                                 const BrokerNames& self,
-                                                 const v1::ExportMetadataRequest& request);
+// topics first, then groups, then consumer offsets (one item per topic@group), each sorted by
+// name; the last chunk carries the summary (also when there is nothing to export: then it is the
+// only chunk). Offsets of system groups or on system topics are left out unless include_system.
+// `offsets` is only read when the request asks for them.
+std::vector<v1::MetadataChunk> BuildExportChunks(
+    const rocketmq::TopicConfigTable& topics, const rocketmq::SubscriptionGroupTable& groups,
+    const BrokerNames& self, const v1::ExportMetadataRequest& request,
+    const std::vector<rocketmq::ConsumerOffsets>& offsets = {});
 
 // What an import must write, and everything it must not.
 struct ImportPlan {
@@ -72,5 +74,38 @@ ImportPlan PlanImport(const std::vector<v1::TopicConfig>& topics,
                       const rocketmq::TopicConfigTable& target_topics,
                       const rocketmq::SubscriptionGroupTable& target_groups,
                       v1::ExistingPolicy policy);
+
+// One UPDATE_CONSUMER_OFFSET.
+struct OffsetWrite {
+  std::string group;
+  std::string topic;
+  int32_t queue_id = 0;
+  int64_t offset = 0;
+  size_t entry = 0;  // index into OffsetPlan::entries
+};
+
+// Consumer offsets to import, one entry per topic@group. Outcome counts are per entry.
+struct OffsetPlan {
+  struct Entry {
+    std::string name;      // "topic@group"
+    bool existed = false;  // the target had offsets for it (counted as updated, else created)
+  };
+  std::vector<Entry> entries;       // entries with writes
+  std::vector<OffsetWrite> writes;  // sorted by entry
+  v1::ItemCounts counts;  // unchanged, skipped_existing, failed; created/updated once written
+  std::vector<v1::ItemFailure> failures;
+};
+
+// Plans an offset import against the target's offset table and its topic and group tables as they
+// will be after the topic and group import (UPDATE_CONSUMER_OFFSET needs both to exist). An entry
+// is unchanged when every queue offset equals the target's; under KEEP an entry the target has with
+// other offsets is skipped; under OVERWRITE only differing queues are written. An entry whose topic
+// or group the target lacks, or with a queue id outside the topic's queues or a negative offset,
+// fails as a whole. Duplicate entries: the last one wins.
+OffsetPlan PlanOffsetImport(const std::vector<v1::ConsumerOffset>& offsets,
+                            const std::vector<rocketmq::ConsumerOffsets>& target_offsets,
+                            const rocketmq::TopicConfigTable& target_topics,
+                            const rocketmq::SubscriptionGroupTable& target_groups,
+                            v1::ExistingPolicy policy);
 
 }  // namespace rmq::agent

@@ -75,15 +75,16 @@ class ExportReactor final : public grpc::ServerWriteReactor<MetadataChunk> {
 
   static asio::awaitable<absl::StatusOr<std::vector<MetadataChunk>>> Export(
       rocketmq::AdminClient& admin, std::string broker, ExportMetadataRequest request) {
-    if (request.include_consumer_offsets()) {
-      co_return absl::UnimplementedError("include_consumer_offsets is not supported yet");
-    }
     RMQ_CO_ASSIGN_OR_RETURN(BrokerNames names, co_await ReadBrokerNames(admin, broker));
     RMQ_CO_ASSIGN_OR_RETURN(rocketmq::TopicConfigTable topics,
                             co_await admin.GetAllTopicConfig(broker));
     RMQ_CO_ASSIGN_OR_RETURN(rocketmq::SubscriptionGroupTable groups,
                             co_await admin.GetAllSubscriptionGroups(broker));
-    co_return BuildExportChunks(topics, groups, names, request);
+    std::vector<rocketmq::ConsumerOffsets> offsets;
+    if (request.include_consumer_offsets()) {
+      RMQ_CO_ASSIGN_OR_RETURN(offsets, co_await admin.GetAllConsumerOffsets(broker));
+    }
+    co_return BuildExportChunks(topics, groups, names, request, offsets);
   }
 
   // Called by Run() once, then only from OnWriteDone(): one write in flight at a time.
@@ -144,20 +145,17 @@ class ImportReactor final : public grpc::ServerReadReactor<ImportMetadataRequest
       return;
     } else {
       const MetadataChunk& chunk = request_.chunk();
-      if (topics_.size() + groups_.size() + chunk.topics_size() + chunk.groups_size() >
+      if (topics_.size() + groups_.size() + offsets_.size() + chunk.topics_size() +
+              chunk.groups_size() + chunk.offsets_size() >
           config_.max_import_items) {
         Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                             absl::StrCat("an import may carry at most ", config_.max_import_items,
-                                         " topics and groups")));
-        return;
-      }
-      if (chunk.offsets_size() > 0) {
-        Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                            "importing consumer offsets is not supported yet"));
+                                         " topics, groups and offsets")));
         return;
       }
       topics_.insert(topics_.end(), chunk.topics().begin(), chunk.topics().end());
       groups_.insert(groups_.end(), chunk.groups().begin(), chunk.groups().end());
+      offsets_.insert(offsets_.end(), chunk.offsets().begin(), chunk.offsets().end());
     }
     StartRead(&request_);
   }
@@ -200,7 +198,9 @@ class ImportReactor final : public grpc::ServerReadReactor<ImportMetadataRequest
         groups.groups.count(group.group_name) > 0 ? g.set_updated(g.updated() + 1)
                                                   : g.set_created(g.created() + 1);
       }
-      co_return absl::OkStatus();
+      // Offsets are planned against the tables as they are (the topics and groups above were not
+      // written), so entries that need them report as failed in a dry run.
+      co_return co_await ImportOffsets(topics, groups, /*dry_run=*/true);
     }
     if (!plan.topics_to_write.empty()) {
       RMQ_CO_ASSIGN_OR_RETURN(
@@ -218,14 +218,61 @@ class ImportReactor final : public grpc::ServerReadReactor<ImportMetadataRequest
       AddFailures("group", r);
       response_->set_used_batch_requests(response_->used_batch_requests() && r.batch_supported);
     }
+    if (!offsets_.empty()) {
+      // UPDATE_CONSUMER_OFFSET needs the topic and group: plan against the tables after the writes.
+      RMQ_CO_ASSIGN_OR_RETURN(topics, co_await admin_.GetAllTopicConfig(broker));
+      RMQ_CO_ASSIGN_OR_RETURN(groups, co_await admin_.GetAllSubscriptionGroups(broker));
+      RMQ_CO_RETURN_IF_ERROR(co_await ImportOffsets(topics, groups, /*dry_run=*/false));
+    }
     log_->info(
         "import topics(created={} updated={} unchanged={} kept={} failed={}) "
-        "groups(created={} updated={} unchanged={} kept={} failed={})",
+        "groups(created={} updated={} unchanged={} kept={} failed={}) "
+        "offsets(created={} updated={} unchanged={} kept={} failed={})",
         response_->topics().created(), response_->topics().updated(),
         response_->topics().unchanged(), response_->topics().skipped_existing(),
         response_->topics().failed(), response_->groups().created(), response_->groups().updated(),
         response_->groups().unchanged(), response_->groups().skipped_existing(),
-        response_->groups().failed());
+        response_->groups().failed(), response_->offsets().created(),
+        response_->offsets().updated(), response_->offsets().unchanged(),
+        response_->offsets().skipped_existing(), response_->offsets().failed());
+    co_return absl::OkStatus();
+  }
+
+  // Plans the offsets against `topics`/`groups` and the broker's offset table, then writes them
+  // (one UPDATE_CONSUMER_OFFSET per differing queue) unless dry_run. Counts per topic@group.
+  asio::awaitable<absl::Status> ImportOffsets(const rocketmq::TopicConfigTable& topics,
+                                              const rocketmq::SubscriptionGroupTable& groups,
+                                              bool dry_run) {
+    if (offsets_.empty()) co_return absl::OkStatus();
+    const std::string& broker = config_.broker_addr;
+    RMQ_CO_ASSIGN_OR_RETURN(std::vector<rocketmq::ConsumerOffsets> existing,
+                            co_await admin_.GetAllConsumerOffsets(broker));
+    OffsetPlan plan = PlanOffsetImport(offsets_, existing, topics, groups, options_.existing());
+    ItemCounts& counts = *response_->mutable_offsets();
+    counts = plan.counts;
+    for (auto& f : plan.failures) *response_->add_failures() = std::move(f);
+    std::vector<absl::Status> outcome(plan.entries.size());
+    if (!dry_run) {
+      for (const OffsetWrite& w : plan.writes) {
+        if (!outcome[w.entry].ok()) continue;  // the entry failed already
+        absl::Status s =
+            co_await admin_.UpdateConsumerOffset(broker, w.group, w.topic, w.queue_id, w.offset);
+        if (!s.ok()) outcome[w.entry] = s;
+      }
+    }
+    for (size_t i = 0; i < plan.entries.size(); ++i) {
+      if (!outcome[i].ok()) {
+        counts.set_failed(counts.failed() + 1);
+        auto* f = response_->add_failures();
+        f->set_kind("offset");
+        f->set_name(plan.entries[i].name);
+        f->set_reason(std::string(outcome[i].message()));
+      } else if (plan.entries[i].existed) {
+        counts.set_updated(counts.updated() + 1);
+      } else {
+        counts.set_created(counts.created() + 1);
+      }
+    }
     co_return absl::OkStatus();
   }
 
@@ -248,6 +295,7 @@ class ImportReactor final : public grpc::ServerReadReactor<ImportMetadataRequest
   ::rocketmq::agent::v1::ImportOptions options_;
   std::vector<::rocketmq::agent::v1::TopicConfig> topics_;
   std::vector<::rocketmq::agent::v1::SubscriptionGroup> groups_;
+  std::vector<::rocketmq::agent::v1::ConsumerOffset> offsets_;
 };
 
 // brokerPermission with the write bit set or cleared; read back to confirm. Setting it makes the
@@ -362,6 +410,12 @@ asio::awaitable<BrokerObservation> Observe(rocketmq::AdminClient& admin, std::st
     absl::StatusOr<rocketmq::SubscriptionGroupTable> groups =
         co_await admin.GetAllSubscriptionGroups(broker);
     if (groups.ok()) o.groups = *std::move(groups);
+    auto role = o.config.find("brokerRole");
+    if (role != o.config.end() && role->second != "SLAVE") {
+      // Older brokers lack the request; the state then simply has no slaves.
+      absl::StatusOr<rocketmq::HaRuntimeInfo> ha = co_await admin.GetBrokerHaStatus(broker);
+      if (ha.ok()) o.ha = *std::move(ha);
+    }
     if (registrations) {
       auto it = o.config.find("namesrvAddr");
       for (const std::string& ns : SplitNameServers(it == o.config.end() ? "" : it->second)) {

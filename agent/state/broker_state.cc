@@ -1,5 +1,7 @@
 #include "agent/state/broker_state.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/metadata/metadata.h"
@@ -105,6 +107,16 @@ v1::BrokerState BuildBrokerState(const BrokerObservation& o) {
   tp.set_get_tps(GetRate(r, "getTransferredTps"));
   tp.set_messages_put_today(GetInt(r, "msgPutTotalTodayNow"));
   tp.set_messages_got_today(GetInt(r, "msgGetTotalTodayNow"));
+
+  if (o.ha.has_value() && o.ha->master) {
+    for (const rocketmq::HaConnection& c : o.ha->connections) {
+      v1::SlaveReplication& slave = *state.add_slaves();
+      slave.set_broker_id(-1);  // an HA connection carries only the slave's address
+      slave.set_address(c.addr);
+      slave.set_lag_bytes(std::max<int64_t>(0, c.diff));
+      slave.set_in_sync(c.in_sync);
+    }
+  }
 
   BrokerNames self{id.cluster(), id.broker_name()};
   if (o.topics.has_value()) {

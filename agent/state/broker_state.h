@@ -25,6 +25,8 @@ struct BrokerObservation {
   std::map<std::string, std::string> runtime;
   std::optional<rocketmq::TopicConfigTable> topics;
   std::optional<rocketmq::SubscriptionGroupTable> groups;
+  // GET_BROKER_HA_STATUS of a master (absent on slaves and brokers without it).
+  std::optional<rocketmq::HaRuntimeInfo> ha;
   // Per configured name server: its cluster info, or why it could not be read. Empty when
   // registrations were not asked for.
   std::map<std::string, absl::StatusOr<rocketmq::ClusterInfo>> name_servers;

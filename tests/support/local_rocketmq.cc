@@ -249,7 +249,8 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
   if (!ns_port.ok()) return ns_port.status();
   absl::StatusOr<int> broker_port = FreeBrokerPort();
   if (!broker_port.ok()) return broker_port.status();
-  mq->namesrv_addr_ = absl::StrCat("127.0.0.1:", *ns_port);
+  mq->namesrv_addr_ =
+      options.namesrv_addr.empty() ? absl::StrCat("127.0.0.1:", *ns_port) : options.namesrv_addr;
   mq->broker_addr_ = absl::StrCat("127.0.0.1:", *broker_port);
 
   absl::Status s = WriteFile(dir / "namesrv.properties",
@@ -263,6 +264,7 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
       {"flushDiskType", "ASYNC_FLUSH"},
       {"namesrvAddr", mq->namesrv_addr_},
       {"brokerIP1", "127.0.0.1"},
+      {"brokerIP2", "127.0.0.1"},
       {"listenPort", absl::StrCat(*broker_port)},
       {"haListenPort", absl::StrCat(*broker_port + 1)},
       {"bindAddress", "127.0.0.1"},
@@ -301,9 +303,11 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
       jvm((dir / "ns").string(), {"-Xms128m", "-Xmx256m", "-XX:MaxMetaspaceSize=192m"});
   ns_argv.insert(ns_argv.end(), {"org.apache.rocketmq.namesrv.NamesrvStartup", "-c",
                                  (dir / "namesrv.properties").string()});
-  absl::StatusOr<pid_t> ns_pid = Spawn(ns_argv, dir / "ns", dir / "namesrv.out");
-  if (!ns_pid.ok()) return ns_pid.status();
-  mq->namesrv_pid_ = *ns_pid;
+  if (options.namesrv_addr.empty()) {
+    absl::StatusOr<pid_t> ns_pid = Spawn(ns_argv, dir / "ns", dir / "namesrv.out");
+    if (!ns_pid.ok()) return ns_pid.status();
+    mq->namesrv_pid_ = *ns_pid;
+  }
 
   if (!options.start_broker) {
     mq->broker_addr_.clear();
@@ -325,10 +329,12 @@ absl::StatusOr<std::unique_ptr<LocalRocketMQ>> LocalRocketMQ::Start(LocalRocketM
   if (!br_pid.ok()) return br_pid.status();
   mq->broker_pid_ = *br_pid;
 
-  s = WaitForLine(mq->namesrv_pid_, dir / "namesrv.out", "boot success", options.boot_timeout,
-                  "name server");
-  if (!s.ok()) return s;
-  mq->namesrv_boot_ = Since(ns_start);
+  if (mq->namesrv_pid_ > 0) {
+    s = WaitForLine(mq->namesrv_pid_, dir / "namesrv.out", "boot success", options.boot_timeout,
+                    "name server");
+    if (!s.ok()) return s;
+    mq->namesrv_boot_ = Since(ns_start);
+  }
   s = WaitForLine(mq->broker_pid_, dir / "broker.out", "boot success", options.boot_timeout,
                   "broker");
   if (!s.ok()) return s;

@@ -32,16 +32,19 @@ namespace rmq::testing {
 struct LocalRocketMQOptions {
   // RocketMQ version; empty means the pom's default (5.3.3). Any 5.x served by Maven Central works
   // (4.9.x name servers are not served there).
-  std::string version;
+  std::string version{};
   std::string cluster_name = "TestCluster";
   std::string broker_name = "broker-a";
   // Extra broker.conf lines (override the defaults).
-  std::map<std::string, std::string> broker_config;
+  std::map<std::string, std::string> broker_config{};
   // Java system properties (-Dkey=value) for both processes, e.g. rocketmq.serialize.type.
-  std::map<std::string, std::string> jvm_properties;
+  std::map<std::string, std::string> jvm_properties{};
   std::chrono::seconds boot_timeout{120};
   // False: only a name server (broker_addr() is empty), e.g. a second one to move a broker to.
   bool start_broker = true;
+  // Non-empty: no name server is started; the broker registers on this one (e.g. a slave joining
+  // another instance's master: set brokerId/brokerRole/brokerName in broker_config).
+  std::string namesrv_addr{};
 };
 
 class LocalRocketMQ {

@@ -469,6 +469,12 @@ asio::awaitable<absl::StatusOr<std::vector<ConsumerOffsets>>> AdminClient::GetAl
   co_return ConsumerOffsetsFromJson(body);
 }
 
+asio::awaitable<absl::StatusOr<HaRuntimeInfo>> AdminClient::GetBrokerHaStatus(std::string broker) {
+  RMQ_CO_ASSIGN_OR_RETURN(
+      Json body, co_await CallJson(broker, RemotingCommand::Request(rc::kGetBrokerHaStatus)));
+  co_return HaRuntimeInfoFromJson(body);
+}
+
 asio::awaitable<absl::Status> AdminClient::UpdateConsumerOffset(std::string broker,
                                                                 std::string group,
                                                                 std::string topic, int32_t queue_id,

@@ -96,6 +96,8 @@ class AdminClient {
                                                                 std::string group,
                                                                 std::string topic = "");
   asio::awaitable<absl::StatusOr<TopicStats>> GetTopicStats(std::string broker, std::string topic);
+  // Replication state (GET_BROKER_HA_STATUS, 5.x; Unimplemented on older brokers).
+  asio::awaitable<absl::StatusOr<HaRuntimeInfo>> GetBrokerHaStatus(std::string broker);
 
   // --- Messages and offsets (for probes, drain checks, offset import and tests; not a producer
   // or consumer: no routing, no retries) ---

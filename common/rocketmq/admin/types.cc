@@ -380,6 +380,28 @@ absl::StatusOr<std::vector<ConsumerOffsets>> ConsumerOffsetsFromJson(const Json&
   return out;
 }
 
+absl::StatusOr<HaRuntimeInfo> HaRuntimeInfoFromJson(const Json& j) {
+  RMQ_RETURN_IF_ERROR(RequireObject(j, "HA runtime info"));
+  HaRuntimeInfo out;
+  RMQ_RETURN_IF_ERROR(ReadBool(j, "master", out.master));
+  RMQ_RETURN_IF_ERROR(ReadInt64(j, "masterCommitLogMaxOffset", out.master_commit_log_max_offset));
+  RMQ_RETURN_IF_ERROR(ReadInt32(j, "inSyncSlaveNums", out.in_sync_slave_nums));
+  auto it = j.find("haConnectionInfo");
+  if (it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return TypeError("haConnectionInfo", "an array");
+    for (const Json& c : *it) {
+      RMQ_RETURN_IF_ERROR(RequireObject(c, "HA connection"));
+      HaConnection conn;
+      RMQ_RETURN_IF_ERROR(ReadString(c, "addr", conn.addr));
+      RMQ_RETURN_IF_ERROR(ReadInt64(c, "slaveAckOffset", conn.slave_ack_offset));
+      RMQ_RETURN_IF_ERROR(ReadInt64(c, "diff", conn.diff));
+      RMQ_RETURN_IF_ERROR(ReadBool(c, "inSync", conn.in_sync));
+      out.connections.push_back(std::move(conn));
+    }
+  }
+  return out;
+}
+
 Json ToJson(const DataVersion& v) {
   return Json{
       {"counter", v.counter}, {"stateVersion", v.state_version}, {"timestamp", v.timestamp}};

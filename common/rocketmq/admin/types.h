@@ -133,6 +133,21 @@ struct ConsumerOffsets {
   std::map<int32_t, int64_t> queue_offsets;
 };
 
+// GET_BROKER_HA_STATUS (5.x): the master's view of its slaves' replication.
+struct HaConnection {
+  std::string addr;  // the slave's HA client address (ip:port of its connection)
+  int64_t slave_ack_offset = 0;
+  int64_t diff = 0;  // master commit-log max offset - slave_ack_offset
+  bool in_sync = false;
+};
+
+struct HaRuntimeInfo {
+  bool master = false;
+  int64_t master_commit_log_max_offset = 0;
+  int32_t in_sync_slave_nums = 0;
+  std::vector<HaConnection> connections;
+};
+
 struct SendResult {
   std::string msg_id;
   int32_t queue_id = 0;
@@ -159,6 +174,7 @@ absl::StatusOr<std::map<std::string, std::string>> KvTableFromJson(const Json& j
 absl::StatusOr<std::vector<std::string>> TopicListFromJson(const Json& j);
 // GET_ALL_CONSUMER_OFFSET / consumerOffset.json: {"offsetTable":{"topic@group":{0:123}}}.
 absl::StatusOr<std::vector<ConsumerOffsets>> ConsumerOffsetsFromJson(const Json& j);
+absl::StatusOr<HaRuntimeInfo> HaRuntimeInfoFromJson(const Json& j);
 
 // True if every field `want` names has the same value in `have` (nested objects likewise;
 // attributes must match exactly). The broker fills defaults for fields a create request leaves

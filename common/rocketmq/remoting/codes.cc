@@ -61,6 +61,8 @@ const char* RequestCodeName(int32_t code) {
       return "GET_TOPIC_CONFIG";
     case rc::kGetSubscriptionGroupConfig:
       return "GET_SUBSCRIPTIONGROUP_CONFIG";
+    case rc::kGetBrokerHaStatus:
+      return "GET_BROKER_HA_STATUS";
     default:
       return "REQUEST";
   }

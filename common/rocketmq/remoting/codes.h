@@ -37,6 +37,7 @@ inline constexpr int32_t kDeleteTopicInNameServer = 216;
 inline constexpr int32_t kUpdateAndCreateSubscriptionGroupList = 225;  // 5.3.1+
 inline constexpr int32_t kGetTopicConfig = 351;                        // 5.x
 inline constexpr int32_t kGetSubscriptionGroupConfig = 352;            // 5.x
+inline constexpr int32_t kGetBrokerHaStatus = 907;                     // 5.x
 }  // namespace request_code
 
 namespace response_code {

@@ -379,5 +379,126 @@ TEST_F(MetadataSyncTest, ConsumerLagIsBrokerOffsetMinusCommitted) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(MetadataSyncTest, ConsumerOffsetsTravelWithTheirTopicAndGroup) {
+  auto& src = source_->env();
+  rocketmq::TopicConfig topic;
+  topic.topic_name = "OffsetTopic";
+  topic.read_queue_nums = 2;
+  topic.write_queue_nums = 2;
+  ASSERT_TRUE(src.Run(src.admin().CreateTopic(src.broker(), topic)).ok());
+  rocketmq::SubscriptionGroupConfig group;
+  group.group_name = "GID_offsets";
+  group.json = Json{{"groupName", "GID_offsets"}};
+  ASSERT_TRUE(src.Run(src.admin().CreateSubscriptionGroup(src.broker(), group)).ok());
+  for (int q = 0; q < 2; ++q) {
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE(src.Run(src.admin().SendMessage(src.broker(), "OffsetTopic", q, "m")).ok());
+    }
+  }
+  ASSERT_TRUE(
+      src.Run(src.admin().UpdateConsumerOffset(src.broker(), "GID_offsets", "OffsetTopic", 0, 2))
+          .ok());
+  ASSERT_TRUE(
+      src.Run(src.admin().UpdateConsumerOffset(src.broker(), "GID_offsets", "OffsetTopic", 1, 3))
+          .ok());
+
+  // Export with offsets; keep only this test's items so the import is small.
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  v1::ExportMetadataRequest request;
+  request.set_include_consumer_offsets(true);
+  auto reader = source_->stub().ExportMetadata(&context, request);
+  v1::MetadataChunk chunk;
+  v1::MetadataChunk mine;
+  uint32_t exported_offsets = 0;
+  while (reader->Read(&chunk)) {
+    for (const auto& t : chunk.topics()) {
+      if (t.name() == "OffsetTopic") *mine.add_topics() = t;
+    }
+    for (const auto& g : chunk.groups()) {
+      if (g.name() == "GID_offsets") *mine.add_groups() = g;
+    }
+    for (const auto& o : chunk.offsets()) {
+      if (o.group() == "GID_offsets") *mine.add_offsets() = o;
+    }
+    if (chunk.has_summary()) exported_offsets = chunk.summary().offsets();
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_GE(exported_offsets, 1u);
+  ASSERT_EQ(mine.offsets_size(), 1);
+  EXPECT_EQ(mine.offsets(0).queue_offsets().at(0), 2);
+  EXPECT_EQ(mine.offsets(0).queue_offsets().at(1), 3);
+
+  v1::ImportOptions options;
+  options.set_existing(v1::EXISTING_POLICY_OVERWRITE);
+  options.set_expected_cluster("TargetCluster");
+  // An offset whose group the target lacks fails on its own, with the reason.
+  v1::MetadataChunk orphan;
+  *orphan.add_offsets() = mine.offsets(0);
+  orphan.mutable_offsets(0)->set_group("GID_not_there");
+  v1::ImportMetadataResponse first;
+  grpc::Status status = Import(*target_, options, {mine, orphan}, first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(first.offsets().created(), 1u) << first.DebugString();
+  EXPECT_EQ(first.offsets().failed(), 1u);
+  ASSERT_EQ(first.failures_size(), 1);
+  EXPECT_EQ(first.failures(0).name(), "OffsetTopic@GID_not_there");
+
+  auto& dst = target_->env();
+  auto offsets = dst.Run(dst.admin().GetAllConsumerOffsets(dst.broker()));
+  ASSERT_TRUE(offsets.ok()) << offsets.status();
+  std::map<int32_t, int64_t> got;
+  for (const auto& o : *offsets) {
+    if (o.group == "GID_offsets" && o.topic == "OffsetTopic") got = o.queue_offsets;
+  }
+  EXPECT_EQ(got, (std::map<int32_t, int64_t>{{0, 2}, {1, 3}}));
+
+  v1::ImportMetadataResponse second;
+  status = Import(*target_, options, {mine}, second);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(second.offsets().unchanged(), 1u) << second.DebugString();
+  EXPECT_EQ(second.topics().unchanged(), 1u);
+  EXPECT_EQ(second.groups().unchanged(), 1u);
+}
+
+// Last: it adds a slave to the source broker's group.
+TEST_F(MetadataSyncTest, MasterReportsItsSlavesReplication) {
+  auto& env = source_->env();
+  testing::LocalRocketMQOptions options;
+  options.namesrv_addr = env.namesrv();
+  options.cluster_name = "SourceCluster";
+  options.broker_name = "source-0";
+  options.broker_config = {{"brokerId", "1"}, {"brokerRole", "SLAVE"}};
+  auto slave = testing::LocalRocketMQ::Start(options);
+  ASSERT_TRUE(slave.ok()) << slave.status();
+  rocketmq::TopicConfig topic;
+  topic.topic_name = "ReplicatedTopic";
+  ASSERT_TRUE(env.Run(env.admin().CreateTopic(env.broker(), topic)).ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(
+        env.Run(env.admin().SendMessage(env.broker(), "ReplicatedTopic", 0, "replicated")).ok());
+  }
+
+  // The slave learns the master's HA address from its first registration (~10 s after boot),
+  // then catches up.
+  v1::BrokerState state;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (std::chrono::steady_clock::now() < deadline) {
+    grpc::ClientContext context;
+    v1::GetBrokerStateRequest request;  // max_age_ms 0: fresh
+    ASSERT_TRUE(source_->stub().GetBrokerState(&context, request, &state).ok());
+    if (state.slaves_size() == 1 && state.slaves(0).in_sync() && state.slaves(0).lag_bytes() == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_EQ(state.slaves_size(), 1) << state.DebugString();
+  EXPECT_EQ(state.slaves(0).broker_id(), -1);
+  EXPECT_NE(state.slaves(0).address().find("127.0.0.1:"), std::string::npos);
+  EXPECT_TRUE(state.slaves(0).in_sync()) << state.DebugString();
+  EXPECT_EQ(state.slaves(0).lag_bytes(), 0) << state.DebugString();
+  EXPECT_GT(state.commit_log_max_offset(), 0);
+}
+
 }  // namespace
 }  // namespace rmq::agent

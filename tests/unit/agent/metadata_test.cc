@@ -202,5 +202,96 @@ TEST(MetadataTest, ExportThenPlanIntoTheSameBrokerChangesNothing) {
   EXPECT_EQ(into_same.groups.unchanged(), 50u);
 }
 
+rocketmq::ConsumerOffsets Offsets(const std::string& topic, const std::string& group,
+                                  std::map<int32_t, int64_t> queues) {
+  return {.topic = topic, .group = group, .queue_offsets = std::move(queues)};
+}
+
+v1::ConsumerOffset OffsetProto(const std::string& topic, const std::string& group,
+                               const std::map<int32_t, int64_t>& queues) {
+  v1::ConsumerOffset o;
+  o.set_topic(topic);
+  o.set_group(group);
+  for (const auto& [q, off] : queues) (*o.mutable_queue_offsets())[q] = off;
+  return o;
+}
+
+TEST(MetadataTest, ExportIncludesUserOffsetsOnlyWhenAsked) {
+  rocketmq::TopicConfigTable topics;
+  topics.topics["Orders"] = Topic("Orders");
+  rocketmq::SubscriptionGroupTable groups;
+  groups.groups["GID_a"] = Group("GID_a");
+  std::vector<rocketmq::ConsumerOffsets> offsets = {
+      Offsets("Orders", "GID_a", {{0, 5}, {1, 7}}), Offsets("%RETRY%GID_a", "GID_a", {{0, 1}}),
+      Offsets("Orders", "TOOLS_CONSUMER", {{0, 5}}), Offsets("rmq_sys_X", "GID_a", {{0, 1}})};
+  v1::ExportMetadataRequest request;
+  auto chunks = BuildExportChunks(topics, groups, kSelf, request, offsets);
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].offsets_size(), 0);
+  EXPECT_EQ(chunks[0].summary().offsets(), 0u);
+
+  request.set_include_consumer_offsets(true);
+  request.set_max_items_per_chunk(1);
+  chunks = BuildExportChunks(topics, groups, kSelf, request, offsets);
+  ASSERT_EQ(chunks.size(), 4u);  // topic, group, two offsets (system ones left out)
+  EXPECT_EQ(chunks.back().summary().offsets(), 2u);
+  EXPECT_EQ(chunks[2].offsets(0).topic(), "%RETRY%GID_a");  // sorted by topic
+  EXPECT_EQ(chunks[3].offsets(0).topic(), "Orders");
+  EXPECT_EQ(chunks[3].offsets(0).queue_offsets().at(1), 7);
+
+  request.set_include_system(true);
+  chunks = BuildExportChunks(topics, groups, kSelf, request, offsets);
+  EXPECT_EQ(chunks.back().summary().offsets(), 4u);
+}
+
+TEST(MetadataTest, OffsetImportPlan) {
+  rocketmq::TopicConfigTable topics;
+  topics.topics["Orders"] = Topic("Orders", 4);
+  rocketmq::SubscriptionGroupTable groups;
+  groups.groups["GID_a"] = Group("GID_a");
+  groups.groups["GID_b"] = Group("GID_b");
+  groups.groups["GID_c"] = Group("GID_c");
+  std::vector<rocketmq::ConsumerOffsets> target = {
+      Offsets("Orders", "GID_b", {{0, 10}, {1, 11}}),  // equal to the incoming one
+      Offsets("Orders", "GID_c", {{0, 1}, {1, 11}})};  // differs on queue 0
+  std::vector<v1::ConsumerOffset> incoming = {
+      OffsetProto("Orders", "GID_a", {{0, 3}, {3, 4}}),    // new
+      OffsetProto("Orders", "GID_b", {{0, 10}, {1, 11}}),  // unchanged
+      OffsetProto("Orders", "GID_c", {{0, 9}, {1, 11}}),   // existing, different
+      OffsetProto("Missing", "GID_a", {{0, 1}}),           // no such topic
+      OffsetProto("Orders", "GID_zzz", {{0, 1}}),          // no such group
+      OffsetProto("Orders", "GID_a", {{0, 3}, {3, 4}}),    // duplicate: last wins
+  };
+  OffsetPlan keep = PlanOffsetImport(incoming, target, topics, groups, v1::EXISTING_POLICY_KEEP);
+  EXPECT_EQ(keep.counts.unchanged(), 1u);
+  EXPECT_EQ(keep.counts.skipped_existing(), 1u);
+  EXPECT_EQ(keep.counts.failed(), 2u);
+  ASSERT_EQ(keep.entries.size(), 1u);
+  EXPECT_EQ(keep.entries[0].name, "Orders@GID_a");
+  EXPECT_FALSE(keep.entries[0].existed);
+  ASSERT_EQ(keep.writes.size(), 2u);
+  EXPECT_EQ(keep.writes[1].queue_id, 3);
+  EXPECT_EQ(keep.writes[1].offset, 4);
+  ASSERT_EQ(keep.failures.size(), 2u);
+  EXPECT_EQ(keep.failures[0].kind(), "offset");
+
+  OffsetPlan overwrite =
+      PlanOffsetImport(incoming, target, topics, groups, v1::EXISTING_POLICY_OVERWRITE);
+  ASSERT_EQ(overwrite.entries.size(), 2u);
+  EXPECT_TRUE(overwrite.entries[1].existed);
+  ASSERT_EQ(overwrite.writes.size(), 3u);  // GID_a's two queues + GID_c's queue 0 only
+  EXPECT_EQ(overwrite.writes[2].group, "GID_c");
+  EXPECT_EQ(overwrite.writes[2].queue_id, 0);
+  EXPECT_EQ(overwrite.writes[2].offset, 9);
+
+  // Queue ids outside the topic and negative offsets fail the entry as a whole.
+  OffsetPlan bad = PlanOffsetImport(
+      {OffsetProto("Orders", "GID_a", {{0, 1}, {4, 1}}), OffsetProto("Orders", "GID_b", {{0, -1}})},
+      {}, topics, groups, v1::EXISTING_POLICY_OVERWRITE);
+  EXPECT_EQ(bad.counts.failed(), 2u);
+  EXPECT_TRUE(bad.writes.empty());
+  EXPECT_NE(bad.failures[0].reason().find("outside"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rmq::agent

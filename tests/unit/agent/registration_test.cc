@@ -169,6 +169,7 @@ TEST(RegistrationTest, NameServerListValidation) {
     EXPECT_NE(s.message().find("name_servers"), std::string::npos);
   }
   std::vector<std::string> many;
+  many.reserve(33);
   for (int i = 0; i < 33; ++i) many.push_back("h:" + std::to_string(1000 + i));
   EXPECT_EQ(ValidateNameServerList(many).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(JoinNameServers({"a:1", "b:2"}), "a:1;b:2");
