@@ -35,6 +35,8 @@ void FuzzJson(std::string_view text) {
   (void)KvTableFromJson(*doc);
   (void)TopicListFromJson(*doc);
   (void)TopicConfigFromJson(*doc);
+  (void)ConsumerOffsetsFromJson(*doc);
+  (void)HaRuntimeInfoFromJson(*doc);
 }
 
 }  // namespace
