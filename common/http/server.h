@@ -55,7 +55,7 @@ using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
 struct ServerOptions {
   // "ip:port" (IPv4 or bracketed IPv6 literal); port 0 picks a free port (see port()).
   std::string listen = "127.0.0.1:0";
-  size_t max_header_bytes = 8 * 1024;
+  size_t max_header_bytes = size_t{8} * 1024;
   size_t max_body_bytes = 1024;
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds idle_timeout{120'000};

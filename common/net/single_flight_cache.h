@@ -33,12 +33,13 @@ class SingleFlightCache {
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
   using Refresh = std::function<asio::awaitable<T>()>;
 
-  SingleFlightCache(asio::any_io_executor executor, std::chrono::steady_clock::duration max_age,
-                    Refresh refresh, Clock clock = &std::chrono::steady_clock::now)
+  SingleFlightCache(const asio::any_io_executor& executor,
+                    std::chrono::steady_clock::duration max_age, Refresh refresh,
+                    Clock clock = &std::chrono::steady_clock::now)
       : max_age_(max_age),
         refresh_(std::move(refresh)),
         clock_(std::move(clock)),
-        done_(std::move(executor), std::chrono::steady_clock::time_point::max()) {}
+        done_(executor, std::chrono::steady_clock::time_point::max()) {}
 
   SingleFlightCache(const SingleFlightCache&) = delete;
   SingleFlightCache& operator=(const SingleFlightCache&) = delete;

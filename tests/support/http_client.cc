@@ -1,5 +1,7 @@
 #include "tests/support/http_client.h"
 
+#include <cstdint>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/net/asio.h"
@@ -68,7 +70,7 @@ absl::Status HttpConnection::SendRaw(const std::string& bytes) {
 
 absl::StatusOr<HttpResult> HttpConnection::ReadResponse() {
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(64 * 1024 * 1024);
+  parser.body_limit(std::uint64_t{64} * 1024 * 1024);
   boost::system::error_code ec;
   bool done = false;
   impl_->stream.expires_after(impl_->timeout);

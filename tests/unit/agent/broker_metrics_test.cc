@@ -275,14 +275,16 @@ TEST(BrokerMetricsTest, RendersAsPrometheusText) {
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, f);
   const std::string text = out.str();
-  for (const char* line : {
-           "# TYPE rocketmq_producer_offset gauge\n",
-           "rocketmq_producer_offset{cluster=\"prod\",broker=\"broker-a\",topic=\"Orders\"} 100\n",
-           "rocketmq_group_diff{group=\"GID_pay\",topic=\"Orders\",cluster=\"prod\","
-           "broker=\"broker-a\"} 45\n",
-           "# TYPE rocketmq_agent_metrics_refreshes_total counter\n",
-           "rocketmq_agent_metrics_refreshes_total 7\n",
-       }) {
+  const std::string group_diff =
+      R"(rocketmq_group_diff{group="GID_pay",topic="Orders",cluster="prod",broker="broker-a"} 45)";
+  const std::vector<std::string> lines = {
+      "# TYPE rocketmq_producer_offset gauge\n",
+      "rocketmq_producer_offset{cluster=\"prod\",broker=\"broker-a\",topic=\"Orders\"} 100\n",
+      group_diff + "\n",
+      "# TYPE rocketmq_agent_metrics_refreshes_total counter\n",
+      "rocketmq_agent_metrics_refreshes_total 7\n",
+  };
+  for (const std::string& line : lines) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n--- in ---\n" << text;
   }
 }

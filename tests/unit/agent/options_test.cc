@@ -23,7 +23,7 @@ EnvLookup FakeEnv(Env env) {
   };
 }
 
-absl::StatusOr<AgentOptions> Parse(std::vector<std::string> args, Env env = {}) {
+absl::StatusOr<AgentOptions> Parse(const std::vector<std::string>& args, Env env = {}) {
   return ParseAgentOptions(args, FakeEnv(std::move(env)));
 }
 
@@ -198,7 +198,10 @@ TEST(AgentOptionsTest, HelpWinsOverEverythingAndDocumentsEveryFlagWithItsVariabl
         "log-level", "log-format"}) {
     EXPECT_NE(usage.find(std::string("--") + flag), std::string::npos) << flag;
     std::string env = "ROCKETMQ_AGENT_";
-    for (const char* c = flag; *c != '\0'; ++c) env.push_back(*c == '-' ? '_' : std::toupper(*c));
+    for (const char* c = flag; *c != '\0'; ++c) {
+      env.push_back(*c == '-' ? '_'
+                              : static_cast<char>(std::toupper(static_cast<unsigned char>(*c))));
+    }
     EXPECT_NE(usage.find(env), std::string::npos) << env;
   }
   for (const char* text : {"(default 127.0.0.1:10911)", "(default 15s)", "POD_NAME",

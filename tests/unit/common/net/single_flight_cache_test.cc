@@ -18,17 +18,16 @@ struct Fixture {
   std::chrono::milliseconds refresh_takes{0};
 
   SingleFlightCache<int> MakeCache(std::chrono::seconds max_age) {
-    return SingleFlightCache<int>(
-        io.get_executor(), max_age,
-        [this]() -> asio::awaitable<int> {
-          const int n = ++refreshes_started;
-          if (refresh_takes.count() > 0) {
-            asio::steady_timer t(io, refresh_takes);
-            co_await t.async_wait(asio::use_awaitable);
-          }
-          co_return n;
-        },
-        [this] { return now; });
+    return {io.get_executor(), max_age,
+            [this]() -> asio::awaitable<int> {
+              const int n = ++refreshes_started;
+              if (refresh_takes.count() > 0) {
+                asio::steady_timer t(io, refresh_takes);
+                co_await t.async_wait(asio::use_awaitable);
+              }
+              co_return n;
+            },
+            [this] { return now; }};
   }
 
   int GetNow(SingleFlightCache<int>& cache) {
@@ -58,6 +57,7 @@ TEST(SingleFlightCacheTest, ConcurrentReadersShareOneRefresh) {
   f.refresh_takes = std::chrono::milliseconds(50);
   SingleFlightCache<int> cache = f.MakeCache(std::chrono::seconds(15));
   std::vector<std::future<std::shared_ptr<const int>>> readers;
+  readers.reserve(10);
   for (int i = 0; i < 10; ++i) {
     readers.push_back(asio::co_spawn(f.io, cache.Get(), asio::use_future));
   }
@@ -73,6 +73,7 @@ TEST(SingleFlightCacheTest, ConcurrentReadersShareOneRefresh) {
   // A stale value with readers arriving during its refresh: again a single refresh.
   f.now += std::chrono::seconds(20);
   readers.clear();
+  readers.reserve(3);
   for (int i = 0; i < 3; ++i) {
     readers.push_back(asio::co_spawn(f.io, cache.Get(), asio::use_future));
   }
