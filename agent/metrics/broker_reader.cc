@@ -27,8 +27,12 @@ asio::awaitable<BrokerSnapshot> ReadBrokerSnapshot(rocketmq::AdminClient& admin,
     absl::StatusOr<std::map<std::string, std::string>> runtime =
         co_await admin.GetBrokerRuntimeInfo(broker);
     s.runtime_status = runtime.status();
-    if (runtime.ok()) s.runtime = *std::move(runtime);
-    if (!runtime.ok()) ++s.failed_reads;
+    if (runtime.ok()) {
+      s.runtime = *std::move(runtime);
+    } else {
+      ++s.failed_reads;
+      log->debug("metrics: runtime info failed: {}", s.runtime_status.ToString());
+    }
 
     std::vector<std::string> topics;
     absl::StatusOr<rocketmq::TopicConfigTable> table = co_await admin.GetAllTopicConfig(broker);
