@@ -1,14 +1,70 @@
 #include "agent/metrics/broker_reader.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 #include <vector>
 
 #include "common/log/logger.h"
+#include "common/net/blocking.h"
 
 namespace rmq::agent {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// GET_TOPIC_STATS_INFO requests in flight at once. One request per topic, one at a time, took
+// 12.8 s for 10,000 topics on a local broker (debug build): beyond Prometheus' default 10 s scrape
+// timeout. The broker answers admin requests from a pool of 16 threads
+// (adminBrokerThreadPoolNums), so 16 in flight keep it busy without queueing much.
+constexpr size_t kTopicStatsConcurrency = 16;
+
+// Shared by the workers of one ReadTopicStats(); lives in its coroutine frame.
+struct TopicStatsJob {
+  rocketmq::AdminClient& admin;
+  const std::string& broker;
+  const std::vector<std::string>& topics;
+  BrokerSnapshot& snapshot;
+  asio::steady_timer done;  // cancelled when the last worker finishes
+  size_t next = 0;
+  size_t running = 0;
+};
+
+// Takes topics from the job until none is left. All workers run on the same executor, so the
+// job needs no lock.
+asio::awaitable<void> TopicStatsWorker(TopicStatsJob& job) {
+  while (job.next < job.topics.size()) {
+    const std::string& topic = job.topics[job.next++];
+    absl::StatusOr<rocketmq::TopicStats> stats =
+        co_await job.admin.GetTopicStats(job.broker, topic);
+    if (stats.ok()) {
+      job.snapshot.topic_stats.emplace(topic, *std::move(stats));
+    } else {
+      ++job.snapshot.failed_reads;  // e.g. deleted since the table was read
+      log::Get("agent.metrics")
+          ->debug("metrics: topic stats of {} failed: {}", topic, stats.status().ToString());
+    }
+  }
+  if (--job.running == 0) job.done.cancel();
+}
+
+asio::awaitable<void> ReadTopicStats(rocketmq::AdminClient& admin, const std::string& broker,
+                                     const std::vector<std::string>& topics, BrokerSnapshot& s) {
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  TopicStatsJob job{admin, broker, topics, s,
+                    asio::steady_timer(executor, std::chrono::steady_clock::time_point::max())};
+  job.running = std::min(kTopicStatsConcurrency, topics.size());
+  for (size_t i = 0; i < job.running; ++i) {
+    asio::co_spawn(executor, TopicStatsWorker(job), net::DieOnException);
+  }
+  while (job.running > 0) {  // the frame (and `job`) outlives every worker
+    boost::system::error_code ignored;
+    co_await job.done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+}
+
+}  // namespace
 
 asio::awaitable<BrokerSnapshot> ReadBrokerSnapshot(rocketmq::AdminClient& admin, std::string broker,
                                                    uint64_t refresh_count) {
@@ -42,15 +98,7 @@ asio::awaitable<BrokerSnapshot> ReadBrokerSnapshot(rocketmq::AdminClient& admin,
       ++s.failed_reads;
       log->warn("metrics: reading the topic table failed: {}", table.status().ToString());
     }
-    for (const std::string& topic : topics) {
-      absl::StatusOr<rocketmq::TopicStats> stats = co_await admin.GetTopicStats(broker, topic);
-      if (stats.ok()) {
-        s.topic_stats.emplace(topic, *std::move(stats));
-      } else {
-        ++s.failed_reads;  // e.g. deleted since the table was read
-        log->debug("metrics: topic stats of {} failed: {}", topic, stats.status().ToString());
-      }
-    }
+    co_await ReadTopicStats(admin, broker, topics, s);
     if (ReportsTopicMetrics(s.config)) {
       absl::StatusOr<std::vector<rocketmq::ConsumerOffsets>> offsets =
           co_await admin.GetAllConsumerOffsets(broker);

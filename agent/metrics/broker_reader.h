@@ -2,8 +2,8 @@
 //
 // Requests, in order: GET_BROKER_CONFIG (stops here if the broker does not answer),
 // GET_BROKER_RUNTIME_INFO, GET_ALL_TOPIC_CONFIG, GET_TOPIC_STATS_INFO for each topic of
-// TopicsToRead() (masters only), GET_ALL_CONSUMER_OFFSET. Failures are recorded in the snapshot
-// (statuses, `failed_reads`), never thrown; a refresh always completes.
+// TopicsToRead() (masters only; 16 requests in flight), GET_ALL_CONSUMER_OFFSET. Failures are
+// recorded in the snapshot (statuses, `failed_reads`), never thrown; a refresh always completes.
 //
 // Threading: a coroutine on the AdminClient's executor.
 //
