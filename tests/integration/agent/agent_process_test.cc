@@ -44,6 +44,7 @@ constexpr const char* kBrokerName = "agent-broker-a";
 constexpr const char* kTopic = "AgentMetricsTopic";
 constexpr const char* kGroup = "GID_agent_metrics";
 constexpr const char* kPodName = "agent-test-pod";
+constexpr int kBulkTopics = 40;
 
 // ---- helpers ----
 
@@ -335,6 +336,18 @@ class AgentProcessTest : public ::testing::Test {
       return;
     }
     agent_ = new AgentInstance(*std::move(agent));
+    // Right after "boot success" the broker still answers GET_BROKER_RUNTIME_INFO with
+    // SYSTEM_ERROR (no stats samples yet), so /readyz says "broker starting" for a moment, as
+    // the kubelet would see it: wait for ready.
+    const int port = agent_->http_port;
+    if (!Eventually(
+            [port] {
+              absl::StatusOr<HttpResult> r = HttpGet("127.0.0.1", port, "/readyz");
+              return r.ok() && r->status == 200;
+            },
+            std::chrono::seconds(30))) {
+      error_ = new std::string("the agent's /readyz did not turn 200 within 30 s");
+    }
   }
 
   static void TearDownTestSuite() {
@@ -477,6 +490,12 @@ TEST_F(AgentProcessTest, MetricsShowTheBrokerWithExporterNamesAndLabels) {
   ASSERT_TRUE(env().Run(env().admin().CreateSubscriptionGroup(env().broker(), group)).ok());
   ASSERT_TRUE(
       env().Run(env().admin().UpdateConsumerOffset(env().broker(), kGroup, kTopic, 0, 3)).ok());
+  // More topics than topic-stats requests in flight (16): every one is read.
+  std::vector<rocketmq::TopicConfig> bulk(kBulkTopics);
+  for (int i = 0; i < kBulkTopics; ++i) bulk[i].topic_name = absl::StrCat("AgentBulk_", i);
+  absl::StatusOr<rocketmq::BatchResult> created =
+      env().Run(env().admin().CreateTopics(env().broker(), bulk));
+  ASSERT_TRUE(created.ok() && created->ok()) << created.status();
 
   // The cache refreshes at most every 2 s: wait for a refresh that saw the messages.
   const std::map<std::string, std::string> topic_labels = {
@@ -491,7 +510,8 @@ TEST_F(AgentProcessTest, MetricsShowTheBrokerWithExporterNamesAndLabels) {
         std::vector<Sample> offset = Select(m, "rocketmq_producer_offset", topic_labels);
         // The broker reports rates once it has 10 s of samples.
         return offset.size() == 1 && offset[0].value == 10 && lag.size() == 1 &&
-               !Select(m, "rocketmq_broker_tps").empty();
+               !Select(m, "rocketmq_broker_tps").empty() &&
+               !Select(m, "rocketmq_producer_offset", {{"topic", "AgentBulk_0"}}).empty();
       },
       std::chrono::seconds(30)))
       << "no refresh with the topic's offsets and the broker's rates";
@@ -539,7 +559,12 @@ TEST_F(AgentProcessTest, MetricsShowTheBrokerWithExporterNamesAndLabels) {
   EXPECT_GT(Select(m, "rocketmq_agent_metrics_last_refresh_timestamp_seconds").at(0).value, 1e9);
   EXPECT_EQ(Select(m, "rocketmq_agent_info", {{"pod", kPodName}, {"namespace", "mq-test"}}).size(),
             1u);
-  // System topics stay out.
+  // Every topic is there, system topics stay out.
+  int bulk_series = 0;
+  for (const Sample& sample : Select(m, "rocketmq_producer_offset")) {
+    bulk_series += sample.labels.at("topic").rfind("AgentBulk_", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(bulk_series, kBulkTopics);
   EXPECT_TRUE(Select(m, "rocketmq_producer_offset", {{"topic", "TBW102"}}).empty());
 }
 
