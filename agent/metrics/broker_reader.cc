@@ -14,10 +14,11 @@ namespace asio = boost::asio;
 
 namespace {
 
-// GET_TOPIC_STATS_INFO requests in flight at once. One request per topic, one at a time, took
-// 12.8 s for 10,000 topics on a local broker (debug build): beyond Prometheus' default 10 s scrape
-// timeout. The broker answers admin requests from a pool of 16 threads
-// (adminBrokerThreadPoolNums), so 16 in flight keep it busy without queueing much.
+// GET_TOPIC_STATS_INFO requests in flight at once. A refresh of 10,000 topics on a local 5.3.3
+// broker (release build) took 1.7 s one request at a time and 0.6-0.8 s with 16 in flight (the
+// debug+ASan build is bound by its own JSON decoding: 12.8 s and 10.3 s). The broker answers
+// admin requests from a pool of 16 threads (adminBrokerThreadPoolNums), so 16 in flight keep it
+// busy without queueing much.
 constexpr size_t kTopicStatsConcurrency = 16;
 
 // Shared by the workers of one ReadTopicStats(); lives in its coroutine frame.
