@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing this project needs on a Debian bookworm machine: compilers,
 # CMake/Ninja, the C++ libraries (all from Debian packages), Java 17 and Maven for the real
-# RocketMQ used by the tests. Runs apt-get only when something is missing, so a second run is
-# instant. Needs root (or sudo).
+# RocketMQ used by the tests, and the openssl CLI and Prometheus for the agent's integration test
+# (it makes certificates and runs /usr/bin/prometheus itself; the Debian service is not needed).
+# Runs apt-get only when something is missing, so a second run is instant. Needs root (or sudo).
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,7 @@ packages=(
   prometheus-cpp-dev libspdlog-dev nlohmann-json3-dev libabsl-dev
   libgtest-dev libgmock-dev
   openjdk-17-jre-headless maven
+  openssl prometheus
 )
 
 missing=()

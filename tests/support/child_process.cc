@@ -1,0 +1,119 @@
+#include "tests/support/child_process.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not in <unistd.h>
+
+namespace rmq::testing {
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
+    const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+    const std::string& log_file) {
+  if (argv.empty()) return absl::InvalidArgumentError("empty argv");
+  int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return absl::InternalError(absl::StrCat("cannot open ", log_file));
+  // Everything exec needs is built before fork: the child of a threaded process may only call
+  // async-signal-safe functions.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    std::string name = entry.substr(0, entry.find('='));
+    if (env.count(name) == 0) env_strings.push_back(std::move(entry));
+  }
+  for (const auto& [k, v] : env) env_strings.push_back(absl::StrCat(k, "=", v));
+  std::vector<char*> cenv;
+  cenv.reserve(env_strings.size() + 1);
+  for (auto& e : env_strings) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  std::vector<char*> cargv;
+  cargv.reserve(args.size() + 1);
+  for (auto& a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log_fd);
+    return absl::InternalError(absl::StrCat("fork failed: ", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::setpgid(0, 0);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    ::execve(cargv[0], cargv.data(), cenv.data());
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, log_file));
+}
+
+ChildProcess::~ChildProcess() {
+  if (Running()) {
+    ::kill(pid_, SIGKILL);
+    WaitExit(std::chrono::seconds(10));
+  }
+}
+
+void ChildProcess::Signal(int signal) {
+  if (!exit_status_.has_value()) ::kill(pid_, signal);
+}
+
+bool ChildProcess::Running() { return !WaitExit(std::chrono::milliseconds(0)).has_value(); }
+
+std::optional<int> ChildProcess::WaitExit(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!exit_status_.has_value()) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (r < 0 && errno != EINTR) {
+      exit_status_ = -1;
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return exit_status_;
+}
+
+std::string ChildProcess::Log() const {
+  std::ifstream in(log_file_, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<RunResult> RunToCompletion(const std::vector<std::string>& argv,
+                                          const std::string& log_file,
+                                          std::chrono::milliseconds timeout) {
+  std::ofstream(log_file, std::ios::trunc).close();
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(argv, {}, log_file);
+  if (!child.ok()) return child.status();
+  RunResult result;
+  std::optional<int> status = (*child)->WaitExit(timeout);
+  result.exit_status = status.value_or(-1);
+  result.output = (*child)->Log();
+  return result;
+}
+
+}  // namespace rmq::testing

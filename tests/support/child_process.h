@@ -1,0 +1,61 @@
+// child_process.h: a program run by a test (the agent binary, Prometheus), killed with the test.
+//
+// Start() forks and execs `argv` with the test's environment plus `env`, stdout and stderr
+// appended to `log_file`, in its own process group. The child gets PR_SET_PDEATHSIG(SIGKILL), so
+// it never outlives a crashed test. The destructor kills (SIGKILL) a child that is still running
+// and reaps it. Not thread-safe.
+//
+// Example:
+//   auto agent = ChildProcess::Start({bin, "--help"}, {}, dir + "/agent.log");
+//   std::optional<int> code = (*agent)->WaitExit(std::chrono::seconds(5));  // exit status
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace rmq::testing {
+
+class ChildProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(
+      const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+      const std::string& log_file);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Signal(int signal);
+  // The exit status (0-255; 128+N when killed by signal N) once the child exited within
+  // `timeout`, else nullopt.
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout);
+  bool Running();
+  // The log file's content.
+  std::string Log() const;
+
+ private:
+  ChildProcess(pid_t pid, std::string log_file) : pid_(pid), log_file_(std::move(log_file)) {}
+
+  pid_t pid_;
+  std::string log_file_;
+  std::optional<int> exit_status_;
+};
+
+// Runs `argv` to completion (at most `timeout`, then killed): its exit status and output.
+struct RunResult {
+  int exit_status = -1;  // -1: timed out
+  std::string output;    // stdout and stderr, interleaved
+};
+absl::StatusOr<RunResult> RunToCompletion(const std::vector<std::string>& argv,
+                                          const std::string& log_file,
+                                          std::chrono::milliseconds timeout);
+
+}  // namespace rmq::testing
