@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/state/broker_state.h"
+#include "agent/state/observe.h"
 
 namespace rmq::agent {
 
@@ -27,19 +28,8 @@ Readiness EvaluateReadiness(const v1::BrokerState& state) {
 
 boost::asio::awaitable<v1::BrokerState> ProbeBroker(rocketmq::AdminClient& admin,
                                                     std::string broker) {
-  BrokerObservation o;
-  absl::StatusOr<rocketmq::BrokerConfig> config = co_await admin.GetBrokerConfig(broker);
-  o.config_status = config.status();
-  if (config.ok()) {
-    o.config = std::move(config->properties);
-    absl::StatusOr<std::map<std::string, std::string>> runtime =
-        co_await admin.GetBrokerRuntimeInfo(broker);
-    o.runtime_status = runtime.status();
-    if (runtime.ok()) o.runtime = *std::move(runtime);
-  }
-  o.observed_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  BrokerObservation o =
+      co_await ObserveBroker(admin, std::move(broker), {.tables = false, .replication = false});
   co_return BuildBrokerState(o);
 }
 

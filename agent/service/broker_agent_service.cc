@@ -10,6 +10,7 @@
 #include "agent/registration/registration.h"
 #include "agent/service/grpc_status.h"
 #include "agent/state/broker_state.h"
+#include "agent/state/observe.h"
 #include "common/base/status_macros.h"
 #include "common/log/logger.h"
 #include "common/net/blocking.h"
@@ -393,41 +394,6 @@ int64_t NowMs() {
       .count();
 }
 
-// Everything GetBrokerState needs, read from the broker (and the name servers when asked).
-asio::awaitable<BrokerObservation> Observe(rocketmq::AdminClient& admin, std::string broker,
-                                           bool registrations) {
-  BrokerObservation o;
-  absl::StatusOr<rocketmq::BrokerConfig> config = co_await admin.GetBrokerConfig(broker);
-  o.config_status = config.status();
-  if (config.ok()) {
-    o.config = std::move(config->properties);
-    absl::StatusOr<std::map<std::string, std::string>> runtime =
-        co_await admin.GetBrokerRuntimeInfo(broker);
-    o.runtime_status = runtime.status();
-    if (runtime.ok()) o.runtime = *std::move(runtime);
-    absl::StatusOr<rocketmq::TopicConfigTable> topics = co_await admin.GetAllTopicConfig(broker);
-    if (topics.ok()) o.topics = *std::move(topics);
-    absl::StatusOr<rocketmq::SubscriptionGroupTable> groups =
-        co_await admin.GetAllSubscriptionGroups(broker);
-    if (groups.ok()) o.groups = *std::move(groups);
-    auto role = o.config.find("brokerRole");
-    if (role != o.config.end() && role->second != "SLAVE") {
-      // Older brokers lack the request; the state then simply has no slaves.
-      absl::StatusOr<rocketmq::HaRuntimeInfo> ha = co_await admin.GetBrokerHaStatus(broker);
-      if (ha.ok()) o.ha = *std::move(ha);
-    }
-    if (registrations) {
-      auto it = o.config.find("namesrvAddr");
-      for (const std::string& ns : SplitNameServers(it == o.config.end() ? "" : it->second)) {
-        absl::StatusOr<rocketmq::ClusterInfo> info = co_await admin.GetBrokerClusterInfo(ns);
-        o.name_servers.emplace(ns, std::move(info));
-      }
-    }
-  }
-  o.observed_at_ms = NowMs();
-  co_return o;
-}
-
 std::string ConfigValue(const rocketmq::BrokerConfig& config, const std::string& key) {
   auto it = config.properties.find(key);
   return it == config.properties.end() ? "" : it->second;
@@ -596,7 +562,8 @@ asio::awaitable<absl::Status> BrokerAgentService::BrokerState(
                      (cached_with_registrations_ || !registrations) &&
                      NowMs() - cached_state_->observed_at_ms() <= max_age_ms;
   if (!fresh) {
-    BrokerObservation observation = co_await Observe(admin_, config_.broker_addr, registrations);
+    BrokerObservation observation =
+        co_await ObserveBroker(admin_, config_.broker_addr, {.registrations = registrations});
     cached_state_ = BuildBrokerState(observation);
     cached_with_registrations_ = registrations;
   }
