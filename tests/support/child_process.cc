@@ -18,11 +18,11 @@ extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, not
 
 namespace rmq::testing {
 
-absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
-    const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-    const std::string& log_file) {
+absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
+                                   const std::string& log_file, const SpawnOptions& options) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
-  int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int mode = options.truncate_log ? O_TRUNC : O_APPEND;
+  int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | mode | O_CLOEXEC, 0644);
   if (log_fd < 0) return absl::InternalError(absl::StrCat("cannot open ", log_file));
   // Everything exec needs is built before fork: the child of a threaded process may only call
   // async-signal-safe functions.
@@ -30,9 +30,9 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry(*e);
     std::string name = entry.substr(0, entry.find('='));
-    if (env.count(name) == 0) env_strings.push_back(std::move(entry));
+    if (options.env.count(name) == 0) env_strings.push_back(std::move(entry));
   }
-  for (const auto& [k, v] : env) env_strings.push_back(absl::StrCat(k, "=", v));
+  for (const auto& [k, v] : options.env) env_strings.push_back(absl::StrCat(k, "=", v));
   std::vector<char*> cenv;
   cenv.reserve(env_strings.size() + 1);
   for (auto& e : env_strings) cenv.push_back(e.data());
@@ -42,6 +42,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   cargv.reserve(args.size() + 1);
   for (auto& a : args) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  const char* cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();
 
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
@@ -50,6 +51,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     return absl::InternalError(absl::StrCat("fork failed: ", std::strerror(errno)));
   }
   if (pid == 0) {
+    // Child: die with the test process; stdout/stderr to the log; own process group.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
     ::setpgid(0, 0);
@@ -57,11 +59,22 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     ::dup2(log_fd, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    if (cwd != nullptr && ::chdir(cwd) != 0) ::_exit(126);
     ::execve(cargv[0], cargv.data(), cenv.data());
     ::_exit(127);
   }
   ::close(log_fd);
-  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, log_file));
+  return pid;
+}
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
+    const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+    const std::string& log_file) {
+  SpawnOptions options;
+  options.env = env;
+  absl::StatusOr<pid_t> pid = SpawnProcess(argv, log_file, options);
+  if (!pid.ok()) return pid.status();
+  return std::unique_ptr<ChildProcess>(new ChildProcess(*pid, log_file));
 }
 
 ChildProcess::~ChildProcess() {

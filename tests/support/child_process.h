@@ -23,6 +23,18 @@
 
 namespace rmq::testing {
 
+struct SpawnOptions {
+  std::map<std::string, std::string> env{};  // added to (or replacing in) the test's environment
+  std::string cwd{};                         // empty: the test's working directory
+  bool truncate_log = false;                 // else append
+};
+
+// The spawn under ChildProcess and LocalRocketMQ: forks and execs `argv` (argv[0] is a path) in
+// its own process group with PR_SET_PDEATHSIG(SIGKILL), stdin from /dev/null, stdout and stderr
+// to `log_file`. Returns the pid; the caller reaps it.
+absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
+                                   const std::string& log_file, const SpawnOptions& options);
+
 class ChildProcess {
  public:
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(

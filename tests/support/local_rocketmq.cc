@@ -22,6 +22,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/logger.h"
+#include "tests/support/child_process.h"
 
 namespace rmq::testing {
 namespace {
@@ -72,33 +73,10 @@ absl::Status WriteFile(const fs::path& path, const std::string& content) {
 
 absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const fs::path& cwd,
                             const fs::path& log_file) {
-  int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (log_fd < 0) return absl::InternalError(absl::StrCat("cannot open ", log_file.string()));
-  std::vector<char*> cargv;
-  cargv.reserve(argv.size() + 1);
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(log_fd);
-    return absl::InternalError(absl::StrCat("fork failed: ", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    // Child: die with the test process; stdout/stderr to the log; own process group.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::setpgid(0, 0);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-    if (::chdir(cwd.c_str()) != 0) ::_exit(126);
-    ::execvp(cargv[0], cargv.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  return pid;
+  SpawnOptions options;
+  options.cwd = cwd.string();
+  options.truncate_log = true;
+  return SpawnProcess(argv, log_file.string(), options);
 }
 
 std::string Tail(const fs::path& file, size_t bytes) {
