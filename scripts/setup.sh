@@ -10,7 +10,7 @@ packages=(
   cmake ninja-build g++ clang clang-format clang-tidy libclang-rt-14-dev pkg-config
   libboost-dev libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  prometheus-cpp-dev libspdlog-dev nlohmann-json3-dev libabsl-dev
+  prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libabsl-dev
   libgtest-dev libgmock-dev
   openjdk-17-jre-headless maven
   openssl prometheus
