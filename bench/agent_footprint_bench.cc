@@ -77,6 +77,7 @@ JvmRun RunMqadmin(const rmq::testing::LocalRocketMQ& mq, const std::vector<std::
                                    "org.apache.rocketmq.tools.command.MQAdminStartup"};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> cargv;
+  cargv.reserve(argv.size() + 1);
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
   std::fflush(nullptr);  // or the child's freopen flushes our buffered output a second time

@@ -40,7 +40,7 @@ Json LeaseSpecToJson(const LeaseRecord& r) {
 std::string MicroTime(std::chrono::system_clock::time_point t) {
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  const auto seconds = static_cast<std::time_t>(micros / 1'000'000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   return absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,

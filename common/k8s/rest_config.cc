@@ -54,8 +54,9 @@ absl::StatusOr<std::string> DataOrFile(const YAML::Node& map, const char* data_k
   }
   std::string file = Scalar(map, file_key);
   if (file.empty()) return std::string();
-  if (fs::path(file).is_relative() && !base_dir.empty())
+  if (fs::path(file).is_relative() && !base_dir.empty()) {
     file = (fs::path(base_dir) / file).string();
+  }
   absl::StatusOr<std::string> content = read(file);
   if (!content.ok()) {
     return absl::Status(content.status().code(), absl::StrCat(where, ": ", file_key, " ", file,
@@ -179,7 +180,7 @@ absl::StatusOr<RestConfig> InClusterConfig(const EnvLookup& env,
   const std::string h = host;
   config.server = h.find(':') != std::string::npos ? absl::StrCat("https://[", h, "]:", port)
                                                    : absl::StrCat("https://", h, ":", port);
-  const std::string dir = service_account_dir;
+  const std::string& dir = service_account_dir;
   config.token_file = dir + "/token";
   absl::StatusOr<std::string> token = read(config.token_file);
   if (!token.ok()) {

@@ -49,7 +49,7 @@ absl::StatusOr<WatchEvent> ParseWatchEvent(std::string_view line) {
     return absl::InvalidArgumentError("watch event lacks a string type or an object");
   }
   WatchEvent event;
-  const std::string& t = type->get_ref<const std::string&>();
+  const auto& t = type->get_ref<const std::string&>();
   if (t == "ADDED") {
     event.type = WatchEvent::Type::kAdded;
   } else if (t == "MODIFIED") {

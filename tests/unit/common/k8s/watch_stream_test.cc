@@ -76,9 +76,8 @@ TEST(WatchEventTest, ParsesEveryTypeWithVersionsAndErrors) {
 }
 
 TEST(WatchEventTest, MalformedLinesAreInvalidArgument) {
-  for (const char* bad :
-       {"", "not json", "[]", "{\"type\":\"ADDED\"}", "{\"type\":1,\"object\":{}}",
-        "{\"type\":\"ADDED\",\"object\":[]}", "{\"type\":\"RENAMED\",\"object\":{}}"}) {
+  for (const char* bad : {"", "not json", "[]", R"({"type":"ADDED"})", R"({"type":1,"object":{}})",
+                          R"({"type":"ADDED","object":[]})", R"({"type":"RENAMED","object":{}})"}) {
     EXPECT_EQ(ParseWatchEvent(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }

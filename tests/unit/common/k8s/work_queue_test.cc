@@ -58,6 +58,7 @@ TEST(WorkQueueTest, DelaysEarliestWinsAndAddOverridesDelay) {
 TEST(WorkQueueTest, PerKeyExponentialBackoffCappedAndForgotten) {
   WorkQueue q({.base_delay = milliseconds(5), .max_delay = seconds(1), .qps = 1e9, .burst = 1000});
   std::vector<int64_t> delays;
+  delays.reserve(10);
   for (int i = 0; i < 10; ++i) {
     delays.push_back(std::chrono::duration_cast<milliseconds>(q.AddRateLimited("k", kT0)).count());
   }
