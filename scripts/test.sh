@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs dependencies, fetches the RocketMQ jars
-# (cached outside the work tree), builds the `dev` preset (Debug + ASan/UBSan, warnings as errors),
-# runs every ctest label (unit, integration, e2e), checks formatting, runs clang-tidy (preset `tidy`,
-# which also compiles everything with clang and -Wthread-safety), and fuzzes for a bounded time.
+# The whole test suite, from a fresh machine: installs dependencies, fetches the RocketMQ jars and
+# builds etcd + Kubernetes from Go modules (both cached outside the work tree), builds the `dev`
+# preset (Debug + ASan/UBSan, warnings as errors), runs every ctest label (unit, integration, e2e),
+# checks formatting, runs clang-tidy (preset `tidy`, which also compiles everything with clang and
+# -Wthread-safety), and fuzzes for a bounded time.
 # Prints the wall time of each step.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +27,8 @@ step "rocketmq 5.3.3 jars" fetch_jars
 step "rocketmq 5.1.4 jars (compatibility tests)" fetch_jars 5.1.4
 RMQ_JARS_DIR=$(scripts/rocketmq-jars.sh)
 export RMQ_JARS_DIR
+build_k8s_bins() { scripts/k8s-bins.sh >/dev/null; }
+step "etcd + kubernetes 1.36.3 binaries (cached)" build_k8s_bins
 
 step format scripts/format.sh --check
 
