@@ -1,5 +1,10 @@
 #include "tests/support/admin_env.h"
 
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
 namespace rmq::testing {
 
 absl::StatusOr<std::unique_ptr<AdminTestEnv>> AdminTestEnv::Start(
@@ -17,6 +22,29 @@ AdminTestEnv::AdminTestEnv(std::unique_ptr<LocalRocketMQ> mq, rocketmq::AclCrede
   client_ = std::make_unique<rocketmq::RemotingClient>(io_.get_executor(), options);
   admin_ = std::make_unique<rocketmq::AdminClient>(*client_);
   thread_ = std::thread([this] { io_.run(); });
+}
+
+absl::Status AdminTestEnv::WaitForRegistration(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Status last = absl::NotFoundError("not asked yet");
+  while (absl::Now() < deadline) {
+    absl::StatusOr<rocketmq::ClusterInfo> info = Run(admin_->GetBrokerClusterInfo(namesrv()));
+    if (info.ok()) {
+      for (const auto& [name, data] : info->brokers) {
+        for (const auto& [id, addr] : data.broker_addrs) {
+          if (addr == broker()) return absl::OkStatus();
+        }
+      }
+      last = absl::NotFoundError(absl::StrCat("name server lists ", info->brokers.size(),
+                                              " broker names, none at ", broker()));
+    } else {
+      last = info.status();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("broker ", broker(), " not registered on ", namesrv(), " after ",
+                   absl::FormatDuration(timeout), ": ", last.ToString()));
 }
 
 AdminTestEnv::~AdminTestEnv() {

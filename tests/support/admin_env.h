@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/net/asio.h"
 #include "common/rocketmq/admin/admin_client.h"
 #include "tests/support/local_rocketmq.h"
@@ -33,6 +34,10 @@ class AdminTestEnv {
   T Run(boost::asio::awaitable<T> work) {
     return boost::asio::co_spawn(io_, std::move(work), boost::asio::use_future).get();
   }
+
+  // Polls the name server until it lists the broker's address (a fresh broker registers some
+  // seconds after "boot success"); DeadlineExceeded with the last answer after `timeout`.
+  absl::Status WaitForRegistration(absl::Duration timeout = absl::Seconds(40));
 
   // The io thread's executor: the one the client and admin run on.
   boost::asio::any_io_executor executor() { return io_.get_executor(); }

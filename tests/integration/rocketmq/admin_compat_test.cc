@@ -62,6 +62,8 @@ TEST_F(AdminCompatTest, BrokerIsTheOldVersion) {
 }
 
 TEST_F(AdminCompatTest, NameServerAnswersInBinaryToo) {
+  absl::Status registered = env_->WaitForRegistration();
+  ASSERT_TRUE(registered.ok()) << registered;
   auto resp = Run(env_->client().Invoke(
       env_->namesrv(), RemotingCommand::Request(request_code::kGetBrokerClusterInfo)));
   ASSERT_TRUE(resp.ok()) << resp.status();

@@ -348,6 +348,8 @@ TEST_F(AdminIntegrationTest, RuntimeInfoAndClusterInfoAreSane) {
   EXPECT_LE(disk_ratio, 1.0);
   EXPECT_TRUE(info->count("putTps") > 0);
 
+  absl::Status registered = env_->WaitForRegistration();
+  ASSERT_TRUE(registered.ok()) << registered;
   absl::StatusOr<ClusterInfo> cluster = Run(admin_->GetBrokerClusterInfo(NameServer()));
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   EXPECT_EQ(cluster->clusters.at("TestCluster"), std::vector<std::string>{"broker-a"});
