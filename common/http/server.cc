@@ -87,6 +87,7 @@ asio::awaitable<boost::system::error_code> Write(beast::tcp_stream& stream,
   bhttp::response<bhttp::string_body> out(static_cast<bhttp::status>(response.status), version);
   out.set(bhttp::field::content_type, response.content_type);
   if (response.status == 405) out.set(bhttp::field::allow, "GET");
+  for (const auto& [name, value] : response.headers) out.set(name, value);
   out.keep_alive(keep_alive);
   out.body() = std::move(response.body);
   out.prepare_payload();

@@ -31,6 +31,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/net/asio.h"
@@ -48,6 +50,7 @@ struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers{};  // extra headers (name, value)
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(const Request&)>;
