@@ -77,6 +77,14 @@ v1::TopicConfig ToProto(const rocketmq::TopicConfig& topic) {
   return out;
 }
 
+v1::DataVersion ToProto(const rocketmq::DataVersion& version) {
+  v1::DataVersion out;
+  out.set_counter(version.counter);
+  out.set_state_version(version.state_version);
+  out.set_timestamp_ms(version.timestamp);
+  return out;
+}
+
 v1::SubscriptionGroup ToProto(const rocketmq::SubscriptionGroupConfig& group) {
   v1::SubscriptionGroup out;
   out.set_name(group.group_name);
@@ -187,15 +195,8 @@ std::vector<v1::MetadataChunk> BuildExportChunks(
       summary.set_offsets(summary.offsets() + 1);
     }
   }
-  auto version = [](const rocketmq::DataVersion& dv) {
-    v1::DataVersion out;
-    out.set_counter(dv.counter);
-    out.set_state_version(dv.state_version);
-    out.set_timestamp_ms(dv.timestamp);
-    return out;
-  };
-  *summary.mutable_topic_data_version() = version(topics.data_version);
-  *summary.mutable_group_data_version() = version(groups.data_version);
+  *summary.mutable_topic_data_version() = ToProto(topics.data_version);
+  *summary.mutable_group_data_version() = ToProto(groups.data_version);
   summary.mutable_source()->set_cluster(self.cluster);
   summary.mutable_source()->set_broker_name(self.broker_name);
   if (chunks.empty()) chunks.emplace_back();

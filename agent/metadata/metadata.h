@@ -39,6 +39,7 @@ bool IsSystemGroup(const std::string& group);
 
 v1::TopicConfig ToProto(const rocketmq::TopicConfig& topic);
 v1::SubscriptionGroup ToProto(const rocketmq::SubscriptionGroupConfig& group);
+v1::DataVersion ToProto(const rocketmq::DataVersion& version);
 // Validates the name and fields; errors name the item and field (INVALID_ARGUMENT).
 absl::StatusOr<rocketmq::TopicConfig> FromProto(const v1::TopicConfig& topic);
 absl::StatusOr<rocketmq::SubscriptionGroupConfig> FromProto(const v1::SubscriptionGroup& group);

@@ -36,14 +36,6 @@ v1::BrokerRole Role(const std::string& role) {
   return v1::BROKER_ROLE_UNSPECIFIED;
 }
 
-v1::DataVersion Version(const rocketmq::DataVersion& dv) {
-  v1::DataVersion out;
-  out.set_counter(dv.counter);
-  out.set_state_version(dv.state_version);
-  out.set_timestamp_ms(dv.timestamp);
-  return out;
-}
-
 }  // namespace
 
 std::vector<std::string> SplitNameServers(const std::string& list) {
@@ -123,13 +115,13 @@ v1::BrokerState BuildBrokerState(const BrokerObservation& o) {
     uint32_t n = 0;
     for (const auto& [name, t] : o.topics->topics) n += IsSystemTopic(name, self) ? 0 : 1;
     state.mutable_metadata()->set_topic_count(n);
-    *state.mutable_metadata()->mutable_topic_data_version() = Version(o.topics->data_version);
+    *state.mutable_metadata()->mutable_topic_data_version() = ToProto(o.topics->data_version);
   }
   if (o.groups.has_value()) {
     uint32_t n = 0;
     for (const auto& [name, g] : o.groups->groups) n += IsSystemGroup(name) ? 0 : 1;
     state.mutable_metadata()->set_group_count(n);
-    *state.mutable_metadata()->mutable_group_data_version() = Version(o.groups->data_version);
+    *state.mutable_metadata()->mutable_group_data_version() = ToProto(o.groups->data_version);
   }
 
   for (const auto& [ns, info] : o.name_servers) {
