@@ -62,7 +62,14 @@ asio::awaitable<absl::Status> Informer::WatchOnce(bool& delivered) {
   absl::StatusOr<std::unique_ptr<WatchStream>> stream =
       co_await client_.Watch(type_, options_.ns, watch);
   if (!stream.ok()) {
-    if (IsApiGone(stream.status())) need_list_ = true;
+    if (IsApiGone(stream.status())) {
+      need_list_ = true;
+      ++stats_.relists_after_gone;
+      log::Get("k8s.informer")
+          ->info("watch refused (410), relisting type={} resourceVersion={}", type_.plural,
+                 resource_version_);
+      co_return absl::OkStatus();
+    }
     co_return stream.status();
   }
   ++stats_.watches;
