@@ -134,8 +134,12 @@ absl::StatusOr<CapturedRun> RunCapturing(const std::vector<std::string>& argv,
       continue;
     }
     int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<int64_t>(left.count(), 1000)));
-    if (n < 0 && errno != EINTR)
-      return absl::InternalError(absl::StrCat("poll: ", std::strerror(errno)));
+    if (n < 0 && errno != EINTR) {
+      const std::string error = std::strerror(errno);
+      ::kill(-*pid, SIGKILL);
+      ::waitpid(*pid, nullptr, 0);
+      return absl::InternalError(absl::StrCat("poll: ", error));
+    }
     for (size_t i = 0; i < fds.size(); ++i) {
       if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0 &&
           !ReadSome(fds[i].fd, *sinks[i])) {

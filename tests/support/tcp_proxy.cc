@@ -151,7 +151,7 @@ class TcpProxy::Impl {
                              bool to_upstream) {
     tcp::socket& from = to_upstream ? connection->client : connection->upstream;
     tcp::socket& to = to_upstream ? connection->upstream : connection->client;
-    std::array<char, 16 * 1024> buffer{};
+    std::array<char, 16384> buffer{};
     for (;;) {
       boost::system::error_code ec;
       const size_t n = co_await from.async_read_some(asio::buffer(buffer),
