@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -224,11 +225,27 @@ void TcpProxy::Cut() {
   log::Get(kLogger)->info("proxy 127.0.0.1:{} cut", impl_->port_);
 }
 
-absl::Status TcpProxy::Restore() {
-  absl::Status s =
-      impl_->RunOnIo([this] { return impl_->listening() ? absl::OkStatus() : impl_->Listen(); });
-  if (s.ok()) log::Get(kLogger)->info("proxy 127.0.0.1:{} restored", impl_->port_);
-  return s;
+absl::Status TcpProxy::TryRestore() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    absl::Status s =
+        impl_->RunOnIo([this] { return impl_->listening() ? absl::OkStatus() : impl_->Listen(); });
+    if (s.ok()) {
+      log::Get(kLogger)->info("proxy 127.0.0.1:{} restored", impl_->port_);
+      return s;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return s;
+    log::Get(kLogger)->warn("restore: {}; retrying", s.ToString());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void TcpProxy::Restore() {
+  absl::Status s = TryRestore();
+  if (!s.ok()) {
+    log::Get(kLogger)->critical("cannot restore the proxy: {}", s.ToString());
+    RMQ_CHECK(s.ok());
+  }
 }
 
 int TcpProxy::accepted_connections() const { return impl_->accepted_; }

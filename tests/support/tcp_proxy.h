@@ -40,8 +40,11 @@ class TcpProxy {
   int port() const;
   // Closes all current connections (both sides) and stops listening. Idempotent.
   void Cut();
-  // Listens again on port(); an error if the port was taken meanwhile. No-op when not cut.
-  absl::Status Restore();
+  // Listens again on port() (no-op when not cut), retrying for up to 5 s if another socket took
+  // the port meanwhile. TryRestore() then returns the error; Restore() aborts with it (a test
+  // cannot go on without its proxy, and this should never happen).
+  absl::Status TryRestore();
+  void Restore();
 
   // Connections accepted since Start(), and those currently open.
   int accepted_connections() const;
