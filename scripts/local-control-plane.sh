@@ -393,6 +393,9 @@ supervise() {
     --unsafe-no-fsync --log-level=warn
   wait_until "$deadline" etcd curl_ok "$etcd_url/readyz"
 
+  # --shutdown-watch-termination-grace-period: without it, a SIGTERM with a client's watch open
+  # leaves the apiserver waiting for that watch until the 15 s SIGKILL (seen: stop took 17 s
+  # instead of 3 s); with it, open watches are ended cleanly and stop takes ~3 s.
   # shellcheck disable=SC2086 # RMQ_APISERVER_ARGS is a word list on purpose
   spawn kube-apiserver "$bin/kube-apiserver" \
     --etcd-servers="$etcd_url" \
@@ -408,6 +411,7 @@ supervise() {
     --allow-privileged=true \
     --endpoint-reconciler-type=none \
     --profiling=false \
+    --shutdown-watch-termination-grace-period=1s \
     ${RMQ_APISERVER_ARGS:-}
   local auth=(--cacert "$p/ca.crt" --cert "$p/admin.crt" --key "$p/admin.key")
   wait_until "$deadline" kube-apiserver curl_ok "$server/readyz" "${auth[@]}"

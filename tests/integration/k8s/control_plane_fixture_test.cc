@@ -99,14 +99,28 @@ TEST_F(ControlPlaneFixtureTest, RestartKeepsServerAndData) {
   const std::string rv = ResourceVersion("survivor");
   const std::string server = plane().server();
   const std::string etcd = plane().etcd_url();
+  // A client's watch stays open over the stop: the apiserver must end it cleanly (exit status 0)
+  // instead of waiting for it until it is killed.
+  absl::StatusOr<std::unique_ptr<ChildProcess>> watch = ChildProcess::Start(
+      {plane().bin_dir() + "/kubectl", "--kubeconfig", plane().kubeconfig_path(), "get", "--raw",
+       "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=120"},
+      {}, plane().dir() + "/logs/watch-over-restart.log");
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (!absl::StrContains((*watch)->Log(), "\"survivor\"") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));  // polling another process's output
+  }
+  ASSERT_TRUE(absl::StrContains((*watch)->Log(), "\"survivor\"")) << (*watch)->Log();
 
   auto t0 = std::chrono::steady_clock::now();
   absl::Status restarted = plane().Restart();
   ASSERT_TRUE(restarted.ok()) << restarted;
   std::cout
-      << "restart took "
+      << "restart with a watch open took "
       << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count()
       << " ms\n";
+  EXPECT_EQ((*watch)->WaitExit(seconds(1)), std::optional<int>(0)) << (*watch)->Log();
 
   EXPECT_EQ(plane().server(), server);
   EXPECT_EQ(plane().etcd_url(), etcd);
