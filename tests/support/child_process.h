@@ -70,4 +70,17 @@ absl::StatusOr<RunResult> RunToCompletion(const std::vector<std::string>& argv,
                                           const std::string& log_file,
                                           std::chrono::milliseconds timeout);
 
+// Runs `argv` to completion with stdout and stderr captured apart (pipes), e.g. a CLI whose
+// stdout is parsed and whose stderr explains a failure. After `timeout` the child's process
+// group gets SIGTERM, then SIGKILL 10 s later. Output is read until every process holding the
+// pipes (the child and anything it started without redirecting them) has closed them.
+struct CapturedRun {
+  int exit_status = -1;  // 0-255, 128+N when killed by signal N; -1: timed out
+  std::string out{};     // stdout
+  std::string err{};     // stderr
+};
+absl::StatusOr<CapturedRun> RunCapturing(const std::vector<std::string>& argv,
+                                         const SpawnOptions& options,
+                                         std::chrono::milliseconds timeout);
+
 }  // namespace rmq::testing

@@ -103,6 +103,20 @@ absl::StatusOr<HttpResult> HttpConnection::Request(const std::string& method,
   return ReadResponse();
 }
 
+absl::StatusOr<HttpResult> HttpConnection::RequestWithBody(const std::string& method,
+                                                           const std::string& target,
+                                                           const std::string& body,
+                                                           const std::string& content_type,
+                                                           bool close) {
+  std::string request = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: ", impl_->host,
+                                     "\r\nUser-Agent: rmq-test\r\nContent-Type: ", content_type,
+                                     "\r\nContent-Length: ", body.size(), "\r\n",
+                                     close ? "Connection: close\r\n" : "", "\r\n", body);
+  absl::Status s = SendRaw(request);
+  if (!s.ok()) return s;
+  return ReadResponse();
+}
+
 bool HttpConnection::ClosedByPeer() {
   boost::system::error_code ec;
   bool done = false;
@@ -122,6 +136,14 @@ absl::StatusOr<HttpResult> HttpGet(const std::string& host, int port, const std:
   absl::StatusOr<std::unique_ptr<HttpConnection>> c = HttpConnection::Connect(host, port, timeout);
   if (!c.ok()) return c.status();
   return (*c)->Request("GET", target, true);
+}
+
+absl::StatusOr<HttpResult> HttpPost(const std::string& host, int port, const std::string& target,
+                                    const std::string& body, const std::string& content_type,
+                                    std::chrono::milliseconds timeout) {
+  absl::StatusOr<std::unique_ptr<HttpConnection>> c = HttpConnection::Connect(host, port, timeout);
+  if (!c.ok()) return c.status();
+  return (*c)->RequestWithBody("POST", target, body, content_type, true);
 }
 
 }  // namespace rmq::testing

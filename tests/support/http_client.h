@@ -3,7 +3,7 @@
 // HttpConnection keeps one TCP connection, so tests can send several requests on it (keep-alive),
 // send raw bytes (malformed or oversized requests), and see when the server closes it. Every read
 // has a deadline, so a server that never answers fails the test instead of hanging it.
-// HttpGet() is the one-shot form. Not thread-safe; one connection per test thread.
+// HttpGet() and HttpPost() are the one-shot forms. Not thread-safe; one connection per test thread.
 //
 // Example:
 //   absl::StatusOr<HttpResult> r = HttpGet("127.0.0.1", port, "/metrics");
@@ -38,6 +38,10 @@ class HttpConnection {
   // Sends a request (HTTP/1.1, keep-alive unless `close`) and reads the response.
   absl::StatusOr<HttpResult> Request(const std::string& method, const std::string& target,
                                      bool close = false);
+  // Same with a body (Content-Type and Content-Length set), e.g. a JSON POST.
+  absl::StatusOr<HttpResult> RequestWithBody(const std::string& method, const std::string& target,
+                                             const std::string& body,
+                                             const std::string& content_type, bool close = false);
   // Writes bytes as they are.
   absl::Status SendRaw(const std::string& bytes);
   // Reads one response.
@@ -54,6 +58,12 @@ class HttpConnection {
 
 absl::StatusOr<HttpResult> HttpGet(
     const std::string& host, int port, const std::string& target,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+
+// One-shot POST of `body` (a JSON gateway such as etcd's /v3/kv/range).
+absl::StatusOr<HttpResult> HttpPost(
+    const std::string& host, int port, const std::string& target, const std::string& body,
+    const std::string& content_type = "application/json",
     std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
 
 }  // namespace rmq::testing

@@ -9,6 +9,9 @@
 # 2. No orphans when things are killed outright: SIGKILL of the supervisor takes etcd and the
 #    apiserver with it (parent-death signal); SIGKILL of the owner process (--owner-pid) stops the
 #    whole plane.
+# 3. Restart: `stop --keep` then `start --dir` on the same directory brings the plane back on the
+#    same apiserver and etcd URLs (DIR/ports) with its data (a ConfigMap created before is still
+#    there, same resourceVersion); an explicit --api-port that is in use fails the start.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 lcp="$root/scripts/local-control-plane.sh"
@@ -144,5 +147,47 @@ wait $owner 2>/dev/null || true
 gone_within 30 "$sup" "${pids[@]}" || fail "plane still running after its owner was killed"
 [ ! -e "$dir" ] || fail "owner-triggered stop left the temporary directory $dir"
 pass "SIGKILL of the --owner-pid process stops the plane and removes its directory"
+
+# --- 3. restart on the same directory ------------------------------------------------------------
+dir=$("$lcp" start --owner-pid $$) || fail "start for the restart failed"
+dirs+=("$dir")
+server=$(state "$dir" RMQ_K8S_APISERVER)
+etcd=$(state "$dir" RMQ_K8S_ETCD)
+kubectl=$(state "$dir" RMQ_K8S_BIN_DIR)/kubectl
+k() { "$kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
+k create configmap survivor --from-literal=kept=yes >/dev/null
+rv1=$(k get configmap survivor -o jsonpath='{.metadata.resourceVersion}')
+read -r -a pids <<<"$(state "$dir" RMQ_K8S_PIDS)"
+"$lcp" stop "$dir" --keep 2>/dev/null
+gone_within 5 "${pids[@]}" || fail "processes left after stop --keep"
+{ [ -f "$dir/ports" ] && [ -d "$dir/etcd" ]; } || fail "stop --keep did not keep $dir/ports and etcd/"
+pass "stop --keep stops the plane and keeps the directory ($(tr '\n' ' ' <"$dir/ports"))"
+
+t0=$(date +%s%N)
+"$lcp" start --dir "$dir" --owner-pid $$ >/dev/null || fail "restart on $dir failed"
+echo "restarted in $((($(date +%s%N) - t0) / 1000000)) ms"
+[ "$(state "$dir" RMQ_K8S_APISERVER)" = "$server" ] ||
+  fail "apiserver URL changed on restart: $server -> $(state "$dir" RMQ_K8S_APISERVER)"
+[ "$(state "$dir" RMQ_K8S_ETCD)" = "$etcd" ] ||
+  fail "etcd URL changed on restart: $etcd -> $(state "$dir" RMQ_K8S_ETCD)"
+grep -q "server: $server\$" "$dir/kubeconfig" || fail "kubeconfig does not point at $server"
+pass "restart on the same directory keeps the apiserver URL $server and etcd URL $etcd"
+
+[ "$(k get configmap survivor -o jsonpath='{.data.kept}')" = yes ] ||
+  fail "ConfigMap created before the restart is gone"
+rv2=$(k get configmap survivor -o jsonpath='{.metadata.resourceVersion}')
+[ "$rv2" = "$rv1" ] || fail "ConfigMap resourceVersion changed over the restart: $rv1 -> $rv2"
+pass "data kept over the restart (ConfigMap survivor, resourceVersion $rv2)"
+
+api_port=${server##*:}
+out=$("$lcp" start --api-port "$api_port" 2>&1) && fail "start on a busy --api-port succeeded: $out"
+grep -q "port $api_port .* is in use" <<<"$out" || fail "unclear error for a busy --api-port: $out"
+busy_dir=$(grep -o '/[^ ]*rmq-k8s\.[A-Za-z0-9]*' <<<"$out" | head -n 1)
+[ -n "$busy_dir" ] && rm -rf "$busy_dir"
+pass "an explicit --api-port that is in use fails the start, saying so"
+
+"$lcp" stop "$dir" 2>/dev/null
+[ -d "$dir/etcd" ] || fail "stop removed $dir, which start was given with --dir"
+rm -rf "$dir"
 
 echo "$checks passed, 0 failed"
