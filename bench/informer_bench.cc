@@ -61,7 +61,8 @@ int RunConcurrently(asio::io_context& io, int count, int in_flight,
             int i = next++;
             absl::Status s = co_await call(i);
             if (!s.ok()) {
-              if (failed++ < 3) std::fprintf(stderr, "call %d failed: %s\n", i, s.ToString().c_str());
+              if (failed++ < 3)
+                std::fprintf(stderr, "call %d failed: %s\n", i, s.ToString().c_str());
             }
             ++done;
           }
@@ -138,8 +139,9 @@ int main(int argc, char** argv) {
     co_return r.status();
   });
   double create_s = Seconds(Clock::now() - start);
-  std::printf("created %d ConfigMaps in %.2f s (%.0f/s, %d in flight, %d failed, %zu connections)\n",
-              n, create_s, n / create_s, in_flight, failed, (*transport)->ConnectionsOpened());
+  std::printf(
+      "created %d ConfigMaps in %.2f s (%.0f/s, %d in flight, %d failed, %zu connections)\n", n,
+      create_s, n / create_s, in_flight, failed, (*transport)->ConnectionsOpened());
   double rss_before = SelfMiB("VmRSS");
 
   rmq::k8s::InformerOptions informer_options;
@@ -157,17 +159,17 @@ int main(int argc, char** argv) {
   while (!informer.HasSynced()) io.run_one();
   double sync_s = Seconds(Clock::now() - start);
   std::printf("informer list+watch: %zu objects cached in %.2f s (pages of %lld)\n",
-              informer.store().size(), sync_s,
-              static_cast<long long>(informer_options.page_size));
+              informer.store().size(), sync_s, static_cast<long long>(informer_options.page_size));
   double rss_synced = SelfMiB("VmRSS");
 
   start = Clock::now();
   double writes_s = 0;
-  int update_failed = RunConcurrently(io, n, in_flight, [&](int i) -> asio::awaitable<absl::Status> {
-    absl::StatusOr<Json> r = co_await client.MergePatch(
-        rmq::k8s::ConfigMaps(), ns, absl::StrCat("cm-", i), {{"data", {{"v", "2"}}}});
-    co_return r.status();
-  });
+  int update_failed =
+      RunConcurrently(io, n, in_flight, [&](int i) -> asio::awaitable<absl::Status> {
+        absl::StatusOr<Json> r = co_await client.MergePatch(
+            rmq::k8s::ConfigMaps(), ns, absl::StrCat("cm-", i), {{"data", {{"v", "2"}}}});
+        co_return r.status();
+      });
   writes_s = Seconds(Clock::now() - start);
   while (updates_seen < n - update_failed) io.run_one();
   double updates_s = Seconds(Clock::now() - start);
@@ -175,9 +177,10 @@ int main(int argc, char** argv) {
       "%d updates: written in %.2f s, all seen by the informer after %.2f s (%.0f events/s), "
       "%d failed\n",
       n, writes_s, updates_s, n / updates_s, update_failed);
-  std::printf("client RSS: %.1f MiB before the informer, %.1f MiB synced, %.1f MiB after "
-              "updates, peak %.1f MiB\n",
-              rss_before, rss_synced, SelfMiB("VmRSS"), SelfMiB("VmHWM"));
+  std::printf(
+      "client RSS: %.1f MiB before the informer, %.1f MiB synced, %.1f MiB after "
+      "updates, peak %.1f MiB\n",
+      rss_before, rss_synced, SelfMiB("VmRSS"), SelfMiB("VmHWM"));
   informer.Stop();
   (*transport)->Shutdown();
   io.restart();
@@ -189,8 +192,8 @@ int main(int argc, char** argv) {
                             "configmaps", "-n", ns, "-o", "json"});
   ChildRun list_chunked = RunQuiet({kubectl, "--kubeconfig", (*plane)->kubeconfig_path(), "get",
                                     "configmaps", "-n", ns, "-o", "name"});
-  std::printf("kubectl get configmaps -o json: %.2f s, peak RSS %.1f MiB (exit %d)\n",
-              list.wall_s, list.max_rss_mib, list.status);
+  std::printf("kubectl get configmaps -o json: %.2f s, peak RSS %.1f MiB (exit %d)\n", list.wall_s,
+              list.max_rss_mib, list.status);
   std::printf("kubectl get configmaps -o name: %.2f s, peak RSS %.1f MiB (exit %d)\n",
               list_chunked.wall_s, list_chunked.max_rss_mib, list_chunked.status);
   std::printf("ratio: informer sync %.2fx faster than kubectl -o json; peak RSS %.2fx lower\n",
