@@ -166,8 +166,10 @@ int main(int argc, char** argv) {
   double writes_s = 0;
   int update_failed =
       RunConcurrently(io, n, in_flight, [&](int i) -> asio::awaitable<absl::Status> {
+        Json patch;
+        patch["data"]["v"] = "2";
         absl::StatusOr<Json> r = co_await client.MergePatch(
-            rmq::k8s::ConfigMaps(), ns, absl::StrCat("cm-", i), {{"data", {{"v", "2"}}}});
+            rmq::k8s::ConfigMaps(), ns, absl::StrCat("cm-", i), std::move(patch));
         co_return r.status();
       });
   writes_s = Seconds(Clock::now() - start);

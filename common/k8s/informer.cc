@@ -11,6 +11,11 @@ namespace {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
+void StripManagedFields(Json& object) {
+  auto metadata = object.find("metadata");
+  if (metadata != object.end() && metadata->is_object()) metadata->erase("managedFields");
+}
+
 }  // namespace
 
 Informer::Informer(Client& client, const ResourceType& type, InformerOptions options)
@@ -35,6 +40,9 @@ asio::awaitable<absl::Status> Informer::ListAndReplace() {
   if (!result.ok()) co_return result.status();
   ++stats_.lists;
   size_t count = result->items.size();
+  if (options_.strip_managed_fields) {
+    for (Json& item : result->items) StripManagedFields(item);
+  }
   std::vector<ObjectEvent> events = store_.Replace(std::move(result->items));
   resource_version_ = result->resource_version;
   need_list_ = false;
@@ -83,8 +91,9 @@ asio::awaitable<absl::Status> Informer::WatchOnce(bool& delivered) {
       break;
     }
     if (!next->has_value()) break;  // the server ended the watch
-    const WatchEvent& event = **next;
+    WatchEvent& event = **next;
     delivered = true;
+    if (options_.strip_managed_fields) StripManagedFields(event.object);
     if (event.type == WatchEvent::Type::kError) {
       if (event.ErrorCode() == 410) {
         need_list_ = true;

@@ -41,6 +41,9 @@ struct InformerOptions {
   std::chrono::milliseconds idle_timeout{360'000};
   std::chrono::milliseconds initial_backoff{800};
   std::chrono::milliseconds max_backoff{30'000};
+  // Drop metadata.managedFields from cached objects (server-side apply bookkeeping, often the
+  // largest part of an object; controllers never read it).
+  bool strip_managed_fields = true;
 };
 
 struct InformerStats {
