@@ -77,15 +77,13 @@ asio::awaitable<void> LeaderElector::Run() {
     // Steps start every retry period: one that ran into its deadline is followed by the next at
     // once, so a leader gets as many attempts to renew as its deadline allows.
     const Clock::time_point next_step = Clock::now() + config_.retry_period;
-    co_await Step(next_step);
+    // A step still in flight when our leadership runs out ends there, so that stopped_leading
+    // comes on time even while requests hang; so does the sleep.
+    const Clock::time_point deadline = std::min(next_step, LeadingUntil());
+    co_await Step(deadline);
     Report();
     if (stop_requested_) break;
-    // Sleep until the next step, or until our leadership runs out if that comes first.
-    Clock::time_point wake = next_step;
-    if (leading_ && renewed_at_.has_value()) {
-      wake = std::min(wake, *renewed_at_ + config_.renew_deadline);
-    }
-    timer.expires_at(wake);
+    timer.expires_at(std::min(next_step, LeadingUntil()));
     boost::system::error_code ignored;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     Report();
@@ -106,6 +104,11 @@ void LeaderElector::Stop() {
 }
 
 bool LeaderElector::Leading() const { return leading_ && election_.Leading(Clock::now()); }
+
+LeaderElector::Clock::time_point LeaderElector::LeadingUntil() const {
+  if (!leading_ || !renewed_at_.has_value()) return Clock::time_point::max();
+  return *renewed_at_ + config_.renew_deadline;
+}
 
 asio::awaitable<void> LeaderElector::Step(Clock::time_point deadline) {
   absl::StatusOr<Json> read =
@@ -196,8 +199,8 @@ asio::awaitable<absl::StatusOr<Json>> LeaderElector::WithDeadline(
   }
   if (race->result.has_value()) co_return *std::move(race->result);
   co_return absl::DeadlineExceededError(
-      absl::StrCat(what, ": no answer within the step's deadline (retry period ",
-                   config_.retry_period.count(), " s); request abandoned"));
+      absl::StrCat(what, ": no answer before the step's deadline (the retry period of ",
+                   config_.retry_period.count(), " s, or the end of our leadership); abandoned"));
 }
 
 asio::awaitable<void> LeaderElector::Release() {

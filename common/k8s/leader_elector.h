@@ -13,9 +13,10 @@
 // no per-operation cancellation, so such a request is abandoned, not cancelled: it finishes on its
 // own within the Transport's timeouts. Give the elector a Client on its own Transport with
 // connect and request timeouts of about `retry_period` (client-go uses a dedicated client too), so
-// abandoned requests do not pile up. The sleep between steps also ends early at the moment our
-// leadership would expire, so `stopped_leading` comes at most `retry_period` late (when a step is
-// in flight at that moment), usually at once.
+// abandoned requests do not pile up. Steps start every `retry_period` (one that ran into its
+// deadline is followed by the next at once). While we lead, both the sleep and a step in flight
+// also end at the moment our leadership runs out, so `stopped_leading` comes on time (within
+// milliseconds of `renew_deadline` after the last successful renewal) even while requests hang.
 //
 // Release() gives the Lease up (holder "", leaseDurationSeconds 1, as client-go's
 // ReleaseOnCancel) so that another candidate takes over at its next retry instead of waiting for
@@ -96,6 +97,8 @@ class LeaderElector {
   boost::asio::awaitable<void> Step(Clock::time_point deadline);
   // Calls the callback of a transition of Leading().
   void Report();
+  // When our leadership runs out without another renewal (max() when we do not lead).
+  Clock::time_point LeadingUntil() const;
   // `op`, unless `deadline` comes first (then DeadlineExceeded; `op` is abandoned).
   boost::asio::awaitable<absl::StatusOr<Json>> WithDeadline(
       boost::asio::awaitable<absl::StatusOr<Json>> op, Clock::time_point deadline,
