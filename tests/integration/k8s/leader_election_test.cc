@@ -11,7 +11,6 @@
 //
 // Needs the control plane's binaries (scripts/k8s-bins.sh, cached; scripts/test.sh builds them).
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <array>
@@ -19,6 +18,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -131,8 +131,8 @@ class TcpProxy {
     kReset,      // close every connection, and new ones right after accept
   };
 
-  explicit TcpProxy(const asio::ip::tcp::endpoint& upstream)
-      : upstream_(upstream), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+  explicit TcpProxy(asio::ip::tcp::endpoint upstream)
+      : upstream_(std::move(upstream)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(io_, Accept(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
@@ -186,7 +186,7 @@ class TcpProxy {
   }
 
   asio::awaitable<void> Pump(Socket from, Socket to) {
-    std::array<char, 16 * 1024> buffer{};
+    std::array<char, size_t{16} * 1024> buffer{};
     while (true) {
       boost::system::error_code ec;
       size_t n = co_await from->async_read_some(asio::buffer(buffer),
