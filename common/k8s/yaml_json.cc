@@ -1,5 +1,6 @@
 #include "common/k8s/yaml_json.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -27,13 +29,15 @@ constexpr size_t kNodeCost = 16;
 constexpr char kCoreTagPrefix[] = "tag:yaml.org,2002:";
 constexpr char kMergeTag[] = "tag:yaml.org,2002:merge";
 
-std::string Where(const YAML::Mark& mark) {
+// "line L, column C" (1-based) of a yaml-cpp mark in a document that starts `first_line` lines
+// (0-based) into the stream.
+std::string Where(const YAML::Mark& mark, int first_line) {
   if (mark.is_null() || mark.line < 0) return "unknown position";
-  return absl::StrCat("line ", mark.line + 1, ", column ", mark.column + 1);
+  return absl::StrCat("line ", first_line + mark.line + 1, ", column ", mark.column + 1);
 }
 
-absl::Status ErrorAt(const YAML::Node& node, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrCat(Where(node.Mark()), ": ", message));
+absl::Status ErrorAtMark(const YAML::Mark& mark, int first_line, const std::string& message) {
+  return absl::InvalidArgumentError(absl::StrCat(Where(mark, first_line), ": ", message));
 }
 
 // For error messages: the scalar, cut to a readable length.
@@ -312,15 +316,20 @@ std::string GoFloat32Key(double v) {
 
 // ---------------------------------------------------------------------------------------------
 
+// Converts loaded documents; the output budget is shared by all documents of a stream.
 class Converter {
  public:
   explicit Converter(size_t budget) : budget_(budget) {}
+
+  // Where the next document starts in the stream (0-based line), for error positions.
+  void set_first_line(int first_line) { first_line_ = first_line; }
 
   absl::StatusOr<Json> Value(const YAML::Node& node, int depth) {
     if (depth > kMaxDepth) {
       return ErrorAt(node, absl::StrCat("nesting deeper than ", kMaxDepth,
                                         " levels (or an alias that contains itself)"));
     }
+    if (absl::Status s = CheckTag(node); !s.ok()) return s;
     switch (node.Type()) {
       case YAML::NodeType::Null:
         if (absl::Status s = Charge(node, 0); !s.ok()) return s;
@@ -346,6 +355,20 @@ class Converter {
   }
 
  private:
+  absl::Status ErrorAt(const YAML::Node& node, const std::string& message) const {
+    return ErrorAtMark(node.Mark(), first_line_, message);
+  }
+
+  // yaml-cpp leaves a named handle that no %TAG declared unexpanded ("!k!int"); YAML (and
+  // go-yaml) reject it.
+  absl::Status CheckTag(const YAML::Node& node) const {
+    const std::string& tag = node.Tag();
+    if (tag.size() > 1 && tag[0] == '!' && tag.find('!', 1) != std::string::npos) {
+      return ErrorAt(node, absl::StrCat("undeclared tag handle in ", Quoted(tag)));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Charge(const YAML::Node& node, size_t text_bytes) {
     const size_t cost = kNodeCost + text_bytes;
     if (cost > budget_) {
@@ -378,6 +401,7 @@ class Converter {
   absl::StatusOr<std::string> Key(const YAML::Node& node) {
     if (node.IsNull()) return ErrorAt(node, "null map key (JSON keys are strings)");
     if (!node.IsScalar()) return ErrorAt(node, "map key is not a scalar (JSON keys are strings)");
+    if (absl::Status s = CheckTag(node); !s.ok()) return s;
     absl::StatusOr<Json> key = Resolve(node);
     if (!key.ok()) return key.status();
     if (key->is_string()) return key->get<std::string>();
@@ -432,25 +456,127 @@ class Converter {
   }
 
   size_t budget_;
+  int first_line_ = 0;
 };
+
+// A document of the stream as kubectl frames it, and the 0-based line it starts at.
+struct Chunk {
+  std::string_view text;
+  int first_line = 0;
+};
+
+// Splits a stream as kubectl does (k8s.io/apimachinery/pkg/util/yaml YAMLReader): every line
+// that starts with "---" ends a document; only spaces or a comment may follow on that line.
+absl::StatusOr<std::vector<Chunk>> SplitDocuments(std::string_view yaml) {
+  std::vector<Chunk> chunks;
+  size_t start = 0;
+  int start_line = 0;
+  int line_number = 0;
+  for (size_t pos = 0; pos < yaml.size(); ++line_number) {
+    const size_t eol = yaml.find('\n', pos);
+    const size_t next = eol == std::string_view::npos ? yaml.size() : eol + 1;
+    const std::string_view line = yaml.substr(pos, next - pos);
+    if (line.substr(0, 3) == "---") {
+      std::string_view rest = line.substr(3);
+      const size_t first = rest.find_first_not_of(" \t\r\n\v\f");
+      rest = first == std::string_view::npos ? std::string_view() : rest.substr(first);
+      if (!rest.empty() && rest[0] != '#') {
+        while (!rest.empty() &&
+               std::string_view(" \t\r\n\v\f").find(rest.back()) != std::string_view::npos) {
+          rest.remove_suffix(1);
+        }
+        return absl::InvalidArgumentError(
+            absl::StrCat("line ", line_number + 1,
+                         ", column 4: content after the document "
+                         "separator \"---\" (kubectl rejects it too): ",
+                         Quoted(rest)));
+      }
+      if (pos > start) chunks.push_back({yaml.substr(start, pos - start), start_line});
+      start = next;
+      start_line = line_number + 1;
+    }
+    pos = next;
+  }
+  if (yaml.size() > start) chunks.push_back({yaml.substr(start), start_line});
+  return chunks;
+}
+
+// Notes where the first event of a document is.
+class FirstEventMark final : public YAML::EventHandler {
+ public:
+  const std::optional<YAML::Mark>& mark() const { return mark_; }
+
+  // YAML::EventHandler
+  void OnDocumentStart(const YAML::Mark& mark) override { Note(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { Note(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { Note(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                const std::string& /*value*/) override {
+    Note(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/,
+                       YAML::anchor_t /*anchor*/, YAML::EmitterStyle::value /*style*/) override {
+    Note(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                  YAML::EmitterStyle::value /*style*/) override {
+    Note(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Note(const YAML::Mark& mark) {
+    if (!mark_.has_value()) mark_ = mark;
+  }
+  std::optional<YAML::Mark> mark_;
+};
+
+// Loads the one document of a chunk (null if it has none). yaml-cpp 0.7's LoadAll() loops
+// forever on a stray ',' (jbeder/yaml-cpp#1040: the parser reports the same null document again
+// and again without consuming anything), so documents are framed by SplitDocuments() and a
+// first pass over the events rejects a chunk that yields a second document: a '...' followed by
+// more content, or input the parser cannot make progress on.
+absl::StatusOr<YAML::Node> LoadChunk(const Chunk& chunk) {
+  const std::string text(chunk.text);
+  try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    FirstEventMark first;
+    if (!parser.HandleNextDocument(first)) return YAML::Node();
+    FirstEventMark second;
+    if (parser.HandleNextDocument(second)) {
+      return ErrorAtMark(second.mark().value_or(YAML::Mark()), chunk.first_line,
+                         "unexpected content after the document (a new document needs a "
+                         "\"---\" line)");
+    }
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return ErrorAtMark(e.mark, chunk.first_line, e.msg);
+  }
+}
 
 }  // namespace
 
 absl::StatusOr<std::vector<Json>> YamlDocumentsToJson(std::string_view yaml) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(Where(e.mark), ": ", e.msg));
-  }
+  absl::StatusOr<std::vector<Chunk>> chunks = SplitDocuments(yaml);
+  if (!chunks.ok()) return chunks.status();
   Converter converter(kBaseBudget + kBudgetPerInputByte * yaml.size());
   std::vector<Json> out;
-  for (size_t i = 0; i < documents.size(); ++i) {
+  for (size_t i = 0; i < chunks->size(); ++i) {
+    const Chunk& chunk = (*chunks)[i];
     absl::StatusOr<Json> json;
-    try {
-      json = converter.Value(documents[i], 0);
-    } catch (const YAML::Exception& e) {  // not expected from a loaded tree; kept at the edge
-      json = absl::InvalidArgumentError(absl::StrCat(Where(e.mark), ": ", e.msg));
+    absl::StatusOr<YAML::Node> document = LoadChunk(chunk);
+    if (document.ok()) {
+      converter.set_first_line(chunk.first_line);
+      try {
+        json = converter.Value(*document, 0);
+      } catch (const YAML::Exception& e) {  // not expected from a loaded tree; kept at the edge
+        json = ErrorAtMark(e.mark, chunk.first_line, e.msg);
+      }
+    } else {
+      json = document.status();
     }
     if (!json.ok()) {
       return absl::InvalidArgumentError(

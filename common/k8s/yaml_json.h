@@ -19,21 +19,26 @@
 //    an error as values, because JSON cannot carry them (sigs.k8s.io/yaml fails the same way).
 //  - Explicit tags are honoured: !!str makes a string; !!int, !!float, !!bool and !!null must
 //    resolve to their type (!!float also takes an integer) or the input is an error; !!binary is
-//    an error (unsupported, as in sigs.k8s.io/yaml); any other tag on a scalar gives a string.
+//    an error (unsupported, as in sigs.k8s.io/yaml); an undeclared named handle (!k!int without
+//    %TAG) is an error; any other tag on a scalar gives a string.
 //  - Map keys must be scalars and become JSON strings: a key that resolves to a boolean becomes
 //    "true"/"false" (so a plain `y:` key is "true"), an integer its decimal digits, a float Go's
 //    shortest float32 form (1.10 -> "1.1", 1e36 -> "1e+36"). A null or collection key, and a
 //    key given twice in one map (after this conversion), are errors: stricter than YAMLToJSON,
-//    which keeps the last value, and what strict field validation rejects too.
+//    which keeps the last value; the API server's strict field validation rejects them too.
 //  - Anchors and aliases are expanded; merge keys (`<<: *base`, or a list of maps) are merged
 //    with keys written in the map taking precedence, then earlier merged maps.
-//  - Empty documents (nothing, only comments, or a plain null) are skipped.
+// Documents are framed as kubectl frames them: every line that starts with "---" ends one, and
+// only spaces or a comment may follow on that line (`--- {a: 1}` is an error, as in kubectl).
+// So directives (%TAG) do not reach past the "---" that must follow them, as in kubectl. Empty
+// documents (nothing, only comments, or null) are skipped. Content after a "..." end marker
+// within a document is an error (kubectl silently drops it).
 // Limits: nesting deeper than 256 levels (also what a recursive alias such as `&a [*a]` hits)
 // and output larger than 4 MiB + 16 x the input (an alias bomb) are errors.
 //
-// Errors are InvalidArgument with the 1-based line and column: syntax errors from yaml-cpp
-// ("line 3, column 7: illegal map value") and conversion errors
-// ("document 2, line 9, column 5: duplicate map key \"name\"").
+// Errors are InvalidArgument with the document's number and the 1-based line and column in the
+// stream: "document 2, line 9, column 5: duplicate map key \"name\"", "document 1, line 3,
+// column 7: illegal map value" (yaml-cpp's message for a syntax error).
 // Thread-safe (no shared state).
 //
 // Example:

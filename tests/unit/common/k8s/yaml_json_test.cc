@@ -177,11 +177,13 @@ TEST(YamlJsonTest, SplitsAStreamAndSkipsEmptyDocuments) {
       "---\n"
       "---\n"
       "null\n"
-      "--- ~\n"
-      "--- [1, 2]\n"
+      "---   # a comment may follow the separator\n"
+      "~\n"
+      "---\r\n"
+      "[1, 2]\n"
       "---\n"
       "kind: ServiceAccount\n"
-      "---\n");
+      "---");
   ASSERT_TRUE(docs.ok()) << docs.status();
   ASSERT_EQ(docs->size(), 3u);
   EXPECT_EQ((*docs)[0], Json::parse(R"({"kind": "Namespace", "metadata": {"name": "mq"}})"));
@@ -193,6 +195,33 @@ TEST(YamlJsonTest, SplitsAStreamAndSkipsEmptyDocuments) {
     ASSERT_TRUE(none.ok()) << none.status();
     EXPECT_TRUE(none->empty()) << empty;
   }
+}
+
+TEST(YamlJsonTest, DocumentsAreFramedAsKubectlFramesThem) {
+  // Content on the separator line is rejected, as kubectl's YAMLReader does.
+  std::string error = ErrorOf("a: 1\n--- {b: 2}\n");
+  EXPECT_NE(error.find("line 2, column 4: content after the document separator"), std::string::npos)
+      << error;
+  EXPECT_NE(ErrorOf("---text\n").find("\"text\""), std::string::npos);
+  // "---" only counts at the start of a line; inside a block scalar it is text.
+  EXPECT_EQ(One("a: |\n  ---\n  b\n"), Json::parse(R"({"a": "---\nb\n"})"));
+  // After "...", a new document needs a "---" line.
+  error = ErrorOf("a: 1\n...\nb: 2\n");
+  EXPECT_NE(error.find("document 1, line 3, column 1: unexpected content after the document"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(One("a: 1\n...\n# done\n"), Json::parse(R"({"a": 1})"));
+  // A stray ',' makes yaml-cpp 0.7's LoadAll() loop forever (jbeder/yaml-cpp#1040); here it is
+  // an error.
+  for (const char* stray : {",", "[a],", "{a: 1},", "\"x\",", "a: 1\n---\n,\n"}) {
+    error = ErrorOf(stray);
+    EXPECT_NE(error.find("unexpected content after the document"), std::string::npos)
+        << stray << ": " << error;
+  }
+  // %TAG directives do not carry over the "---" that must end them (kubectl: same).
+  error = ErrorOf("%TAG !k! tag:yaml.org,2002:\n---\nv: !k!int '7'\n");
+  EXPECT_EQ(error.rfind("document 2, line 3, column 4: undeclared tag handle in \"!k!int\"", 0), 0u)
+      << error;
 }
 
 TEST(YamlJsonTest, JsonIsYamlAndPassesThrough) {
@@ -258,11 +287,22 @@ TEST(YamlJsonTest, IntegersInEveryBaseWithSignsAndSeparators) {
 
 TEST(YamlJsonTest, FloatsAndTheNumbersThatAreNot) {
   const std::vector<std::pair<const char*, double>> floats = {
-      {"1.5", 1.5},       {"-1.5", -1.5},  {".5", 0.5},     {"-.5", -0.5},
-      {"+.5", 0.5},       {"1.", 1.0},     {"1e3", 1000},   {"1E+3", 1000},
-      {"2.5e-3", 0.0025}, {"1_0.5", 10.5}, {"08", 8.0},  // not octal, not an int: Go's ParseFloat
-                                                         // takes it
-      {"0789", 789.0},    {"1.10", 1.1},   {"1e-999", 0.0}, {".5e1", 5.0}};
+      {"1.5", 1.5},
+      {"-1.5", -1.5},
+      {".5", 0.5},
+      {"-.5", -0.5},
+      {"+.5", 0.5},
+      {"1.", 1.0},
+      {"1e3", 1000},
+      {"1E+3", 1000},
+      {"2.5e-3", 0.0025},
+      {"1_0.5", 10.5},
+      {"08", 8.0},  // not octal, not an int: Go's ParseFloat
+                    // takes it
+      {"0789", 789.0},
+      {"1.10", 1.1},
+      {"1e-999", 0.0},
+      {".5e1", 5.0}};
   for (const auto& [text, value] : floats) {
     const Json v = Scalar(text);
     EXPECT_TRUE(v.is_number_float()) << text << " -> " << v;
@@ -325,7 +365,7 @@ TEST(YamlJsonTest, ExplicitTagsAreHonoured) {
   EXPECT_EQ(Scalar("! 12"), Json("12"));
   EXPECT_EQ(Scalar("!!timestamp 2026-11-29"), Json("2026-11-29"));
   EXPECT_EQ(Scalar("!!map [1]"), Json::parse("[1]"));
-  EXPECT_EQ(One("%TAG !k! tag:yaml.org,2002:\n---\nv: !k!int '7'\n")["v"], Json(7));
+  EXPECT_EQ(One("%TAG !k! tag:yaml.org,2002:\nv: !k!int '7'\n")["v"], Json(7));
 
   EXPECT_NE(ErrorOf("v: !!int abc\n").find("cannot decode \"abc\" as !!int"), std::string::npos);
   EXPECT_NE(ErrorOf("v: !!int 1.5\n").find("as !!int"), std::string::npos);
@@ -385,6 +425,8 @@ TEST(YamlJsonTest, BadKeysAreErrorsWithTheirPosition) {
   EXPECT_NE(ErrorOf("1: a\n\"1\": b\n").find("duplicate map key \"1\""), std::string::npos);
   EXPECT_NE(ErrorOf("yes: a\ntrue: b\n").find("duplicate map key \"true\""), std::string::npos);
   EXPECT_NE(ErrorOf("!!binary aGk=: a\n").find("!!binary"), std::string::npos);
+  EXPECT_NE(ErrorOf("!k!int 1: a\n").find("line 1, column 1: undeclared tag handle"),
+            std::string::npos);
 }
 
 TEST(YamlJsonTest, AnchorsAliasesAndMergeKeys) {
