@@ -128,8 +128,9 @@ absl::StatusOr<Json> ObjectReferenceTo(const Json& object, const char* what) {
 }
 
 absl::Status CheckLength(std::string_view value, const char* field, size_t max) {
-  if (value.empty())
+  if (value.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("event: ", field, " is required"));
+  }
   if (value.size() > max) {
     return absl::InvalidArgumentError(
         absl::StrCat("event: ", field, " has ", value.size(), " bytes, at most ", max, " allowed"));
@@ -363,8 +364,11 @@ bool SetCondition(Json& conditions, Condition condition,
     if (StringOrEmpty(Field(entry, "type")) != condition.type) continue;
     const std::string old_time = StringOrEmpty(Field(entry, "lastTransitionTime"));
     const bool flipped = StringOrEmpty(Field(entry, "status")) != condition.status;
-    condition.last_transition_time =
-        flipped || old_time.empty() ? std::move(transition_time) : old_time;
+    if (flipped || old_time.empty()) {
+      condition.last_transition_time = std::move(transition_time);
+    } else {
+      condition.last_transition_time = old_time;
+    }
     Json next = condition.ToJson();
     if (next == entry) return false;
     entry = std::move(next);

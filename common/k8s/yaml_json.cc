@@ -299,7 +299,7 @@ std::string GoFloat32Key(double v) {
   char buf[64];
   // Shortest round-trip digits; Go prints them in %e form when the exponent is < -4 or >= 6.
   const auto sci = std::to_chars(buf, buf + sizeof(buf), f, std::chars_format::scientific);
-  const std::string scientific(buf, sci.ptr);
+  std::string scientific(buf, sci.ptr);
   int exponent = 0;
   const size_t e = scientific.find('e');
   if (e != std::string::npos) {
@@ -309,7 +309,7 @@ std::string GoFloat32Key(double v) {
   }
   if (f == 0 || (exponent >= -4 && exponent < 6)) {
     const auto fixed = std::to_chars(buf, buf + sizeof(buf), f, std::chars_format::fixed);
-    return std::string(buf, fixed.ptr);
+    return {buf, fixed.ptr};
   }
   return scientific;
 }

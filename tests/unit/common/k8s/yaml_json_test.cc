@@ -14,7 +14,7 @@ namespace {
 Json One(const std::string& yaml) {
   absl::StatusOr<std::vector<Json>> docs = YamlDocumentsToJson(yaml);
   EXPECT_TRUE(docs.ok()) << docs.status() << "\n" << yaml;
-  if (!docs.ok()) return Json("<error>");
+  if (!docs.ok()) return "<error>";  // (not {"<error>"}: that is a JSON array)
   EXPECT_EQ(docs->size(), 1u) << yaml;
   return docs->empty() ? Json("<none>") : docs->front();
 }
