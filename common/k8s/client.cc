@@ -27,6 +27,12 @@ absl::StatusOr<Json> ParseBody(const std::string& what, const std::string& body)
   return parsed;
 }
 
+// Serializes a body; invalid UTF-8 in a string (e.g. a broker's error text) becomes U+FFFD
+// instead of an exception.
+std::string Serialize(const Json& body) {
+  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 absl::Status NeedName(const std::string& what, const std::string& name) {
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": the object has no metadata.name"));
@@ -145,7 +151,7 @@ asio::awaitable<absl::StatusOr<ListResult>> Client::ListAll(const ResourceType& 
 asio::awaitable<absl::StatusOr<Json>> Client::Create(const ResourceType& type, Json object) {
   std::string ns = NamespaceOf(object);
   std::string target = ResourcePath(type, ns, "");
-  absl::StatusOr<Json> created = co_await Call("POST", target, kJson, object.dump());
+  absl::StatusOr<Json> created = co_await Call("POST", target, kJson, Serialize(object));
   co_return created;
 }
 
@@ -155,7 +161,7 @@ asio::awaitable<absl::StatusOr<Json>> Client::Replace(const ResourceType& type, 
   absl::Status named = NeedName("PUT " + type.plural, name);
   if (!named.ok()) co_return named;
   std::string target = ResourcePath(type, NamespaceOf(object), name, subresource);
-  absl::StatusOr<Json> replaced = co_await Call("PUT", target, kJson, object.dump());
+  absl::StatusOr<Json> replaced = co_await Call("PUT", target, kJson, Serialize(object));
   co_return replaced;
 }
 
@@ -178,7 +184,7 @@ asio::awaitable<absl::StatusOr<Json>> Client::Apply(const ResourceType& type, Js
   std::string target = ResourcePath(type, NamespaceOf(object), name, subresource) + query.Encode();
   // JSON is YAML: the apply content type takes it as it is.
   absl::StatusOr<Json> applied =
-      co_await Call("PATCH", target, "application/apply-patch+yaml", object.dump());
+      co_await Call("PATCH", target, "application/apply-patch+yaml", Serialize(object));
   co_return applied;
 }
 
@@ -188,7 +194,7 @@ asio::awaitable<absl::StatusOr<Json>> Client::MergePatch(const ResourceType& typ
   absl::Status named = NeedName("merge-patch " + type.plural, name);
   if (!named.ok()) co_return named;
   absl::StatusOr<Json> patched = co_await Call("PATCH", ResourcePath(type, ns, name, subresource),
-                                               "application/merge-patch+json", patch.dump());
+                                               "application/merge-patch+json", Serialize(patch));
   co_return patched;
 }
 
@@ -197,8 +203,9 @@ asio::awaitable<absl::StatusOr<Json>> Client::JsonPatch(const ResourceType& type
                                                         std::string subresource) {
   absl::Status named = NeedName("json-patch " + type.plural, name);
   if (!named.ok()) co_return named;
-  absl::StatusOr<Json> patched = co_await Call("PATCH", ResourcePath(type, ns, name, subresource),
-                                               "application/json-patch+json", operations.dump());
+  absl::StatusOr<Json> patched =
+      co_await Call("PATCH", ResourcePath(type, ns, name, subresource),
+                    "application/json-patch+json", Serialize(operations));
   co_return patched;
 }
 
@@ -214,7 +221,7 @@ asio::awaitable<absl::Status> Client::Delete(const ResourceType& type, std::stri
     body["preconditions"]["resourceVersion"] = options.precondition_resource_version;
   }
   absl::StatusOr<Json> deleted =
-      co_await Call("DELETE", ResourcePath(type, ns, name), kJson, body.dump());
+      co_await Call("DELETE", ResourcePath(type, ns, name), kJson, Serialize(body));
   co_return deleted.status();
 }
 

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/k8s/yaml_json.h"
 #include "common/log/logger.h"
 
 namespace rmq::k8s {
@@ -89,7 +90,8 @@ asio::awaitable<absl::Status> InstallCrds(Client& client, std::vector<Json> crds
   for (Json& crd : crds) {
     if (!crd.is_object() || crd.value("kind", "") != "CustomResourceDefinition") {
       co_return absl::InvalidArgumentError(
-          absl::StrCat("not a CustomResourceDefinition: ", crd.dump().substr(0, 200)));
+          absl::StrCat("not a CustomResourceDefinition: ",
+                       crd.dump(-1, ' ', false, Json::error_handler_t::replace).substr(0, 200)));
     }
     ApplyOptions options;
     options.field_manager = field_manager;
@@ -105,6 +107,16 @@ asio::awaitable<absl::Status> InstallCrds(Client& client, std::vector<Json> crds
     log::Get("k8s.crd")->info("CRD established name={}", name);
   }
   co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> InstallCrdsFromYaml(Client& client, std::string yaml,
+                                                  std::string field_manager,
+                                                  std::chrono::milliseconds timeout) {
+  absl::StatusOr<std::vector<Json>> documents = YamlDocumentsToJson(yaml);
+  if (!documents.ok()) co_return documents.status();
+  absl::Status installed =
+      co_await InstallCrds(client, *std::move(documents), std::move(field_manager), timeout);
+  co_return installed;
 }
 
 }  // namespace rmq::k8s

@@ -23,6 +23,12 @@ namespace rmq::k8s {
 // not accepted (with the reason and message), Unavailable while still pending.
 absl::Status CrdReadiness(const Json& crd);
 
+// The same from a multi-document YAML stream (e.g. deploy/crds/*.yaml); InvalidArgument with the
+// document, line and column for bad YAML.
+boost::asio::awaitable<absl::Status> InstallCrdsFromYaml(Client& client, std::string yaml,
+                                                         std::string field_manager,
+                                                         std::chrono::milliseconds timeout);
+
 boost::asio::awaitable<absl::Status> InstallCrds(Client& client, std::vector<Json> crds,
                                                  std::string field_manager,
                                                  std::chrono::milliseconds timeout);

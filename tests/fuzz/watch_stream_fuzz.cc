@@ -1,6 +1,7 @@
 // libFuzzer target for the Kubernetes watch-stream decoder: arbitrary bytes fed in arbitrary
 // chunks (the first byte picks the chunk size) must give the same lines as one feed, never more
-// bytes buffered than the limit, and every line parses or fails cleanly; kubeconfig YAML too.
+// bytes buffered than the limit, and every line parses or fails cleanly; kubeconfig YAML too, and
+// the YAML-to-JSON decoder, whose every result must serialize and parse back to itself.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "common/k8s/rest_config.h"
 #include "common/k8s/watch_stream.h"
+#include "common/k8s/yaml_json.h"
 
 namespace {
 
@@ -45,5 +47,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)rmq::k8s::ParseKubeconfig(
       std::string(input), "/fuzz/config", "",
       [](const std::string&) -> absl::StatusOr<std::string> { return std::string("x"); });
+  auto documents = rmq::k8s::YamlDocumentsToJson(input);
+  if (documents.ok()) {
+    for (const rmq::k8s::Json& document : *documents) {
+      // Strings are valid UTF-8 and numbers finite, so dump() does not throw and the JSON text
+      // reads back as the same value.
+      std::string text;
+      try {
+        text = document.dump();
+      } catch (const rmq::k8s::Json::exception&) {
+        Check(false);
+      }
+      Check(rmq::k8s::Json::parse(text, nullptr, /*allow_exceptions=*/false) == document);
+    }
+  }
   return 0;
 }

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/k8s/crd.h"
 #include "common/k8s/informer.h"
-#include "common/k8s/leader_election.h"
+#include "common/k8s/objects.h"
 #include "common/k8s/rest_config.h"
 #include "common/net/blocking.h"
 #include "tests/support/local_control_plane.h"
@@ -244,44 +244,66 @@ TEST_F(ClientTest, ServerSideApplyTwiceChangesNothingAndConflictsBetweenManagers
 
 TEST_F(ClientTest, CrdInstallStatusSubresourceAndEvents) {
   std::string group = absl::StrCat(ns_, ".test.rmq.io");
-  Json crd = Json::parse(R"({
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "spec": {
-      "scope": "Namespaced",
-      "names": {"plural": "widgets", "singular": "widget", "kind": "Widget",
-                "listKind": "WidgetList"},
-      "versions": [{
-        "name": "v1", "served": true, "storage": true,
-        "subresources": {"status": {}},
-        "schema": {"openAPIV3Schema": {
-          "type": "object",
-          "properties": {
-            "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
-            "status": {"type": "object", "properties": {
-              "observedGeneration": {"type": "integer"},
-              "conditions": {
-                "type": "array",
-                "x-kubernetes-list-type": "map",
-                "x-kubernetes-list-map-keys": ["type"],
-                "items": {"type": "object", "required": ["type", "status"], "properties": {
-                  "type": {"type": "string"}, "status": {"type": "string"},
-                  "reason": {"type": "string"}}}}}}}}}
-      }]
-    }
-  })");
-  crd["metadata"]["name"] = "widgets." + group;
-  crd["spec"]["group"] = group;
+  // As a manifest file would have it: YAML, two documents (the second one empty).
+  std::string yaml = R"(# a test CRD
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.GROUP
+spec:
+  group: GROUP
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+          status:
+            type: object
+            properties:
+              observedGeneration: {type: integer}
+              conditions:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [type]
+                items:
+                  type: object
+                  required: [type, status]
+                  properties:
+                    type: {type: string}
+                    status: {type: string}
+                    reason: {type: string}
+---
+)";
+  for (size_t at = yaml.find("GROUP"); at != std::string::npos; at = yaml.find("GROUP")) {
+    yaml.replace(at, 5, group);
+  }
   auto start = std::chrono::steady_clock::now();
   absl::Status installed =
-      Run(InstallCrds(*client_, {crd}, "rocketmq-operator", milliseconds(30'000)));
+      Run(InstallCrdsFromYaml(*client_, yaml, "rocketmq-operator", milliseconds(30'000)));
   ASSERT_TRUE(installed.ok()) << installed;
   std::printf("CRD established %lld ms after apply\n",
               static_cast<long long>(
                   std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start)
                       .count()));
   // Installing again is a no-op that still succeeds.
-  ASSERT_TRUE(Run(InstallCrds(*client_, {crd}, "rocketmq-operator", milliseconds(30'000))).ok());
+  ASSERT_TRUE(
+      Run(InstallCrdsFromYaml(*client_, yaml, "rocketmq-operator", milliseconds(30'000))).ok());
+  // Bad YAML names where it is bad.
+  absl::Status bad =
+      Run(InstallCrdsFromYaml(*client_, "kind: [unclosed", "rocketmq-operator", seconds(5)));
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
+  EXPECT_NE(bad.message().find("line"), std::string::npos) << bad;
 
   ResourceType widgets{group, "v1", "widgets", "Widget", true};
   ApplyOptions op;
@@ -310,25 +332,20 @@ TEST_F(ClientTest, CrdInstallStatusSubresourceAndEvents) {
   EXPECT_TRUE(merged.ok()) << merged.status();
 
   // An event about the widget (events.k8s.io/v1), read back.
-  Json event = {{"apiVersion", "events.k8s.io/v1"},
-                {"kind", "Event"},
-                {"metadata", {{"name", "w.1"}, {"namespace", ns_}}},
-                {"eventTime", MicroTime(std::chrono::system_clock::now())},
-                {"reportingController", "rocketmq.apache.org/operator"},
-                {"reportingInstance", "operator-0"},
-                {"action", "Reconcile"},
-                {"reason", "Started"},
-                {"note", "widget w started"},
-                {"type", "Normal"},
-                {"regarding",
-                 {{"apiVersion", group + "/v1"},
-                  {"kind", "Widget"},
-                  {"name", "w"},
-                  {"namespace", ns_},
-                  {"uid", (*applied)["metadata"]["uid"]}}}};
-  absl::StatusOr<Json> created = Run(client_->Create(Events(), event));
+  EventSpec spec;
+  spec.regarding = *applied;
+  spec.reason = "Started";
+  spec.action = "Reconcile";
+  spec.note = "widget w started";
+  spec.reporting_controller = "rocketmq.apache.org/operator";
+  spec.reporting_instance = "operator-0";
+  spec.event_time = std::chrono::system_clock::now();
+  absl::StatusOr<Json> event = MakeEvent(spec);
+  ASSERT_TRUE(event.ok()) << event.status();
+  std::string event_name = NameOf(*event);
+  absl::StatusOr<Json> created = Run(client_->Create(Events(), *event));
   ASSERT_TRUE(created.ok()) << created.status();
-  absl::StatusOr<Json> read = Run(client_->Get(Events(), ns_, "w.1"));
+  absl::StatusOr<Json> read = Run(client_->Get(Events(), ns_, event_name));
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ((*read)["regarding"]["uid"], (*applied)["metadata"]["uid"]);
   EXPECT_EQ((*read)["note"], "widget w started");
