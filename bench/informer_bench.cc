@@ -60,9 +60,8 @@ int RunConcurrently(asio::io_context& io, int count, int in_flight,
           while (next < count) {
             int i = next++;
             absl::Status s = co_await call(i);
-            if (!s.ok()) {
-              if (failed++ < 3)
-                std::fprintf(stderr, "call %d failed: %s\n", i, s.ToString().c_str());
+            if (!s.ok() && failed++ < 3) {
+              std::fprintf(stderr, "call %d failed: %s\n", i, s.ToString().c_str());
             }
             ++done;
           }

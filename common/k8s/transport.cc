@@ -121,7 +121,7 @@ class StreamImpl final : public HttpStream {
   std::unique_ptr<Connection> connection_;
   std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser_;
   std::string what_;
-  std::array<char, 64 * 1024> chunk_{};
+  std::array<char, size_t{64} * 1024> chunk_{};
   bool closed_ = false;
 };
 
@@ -189,7 +189,7 @@ class TransportImpl final : public Transport {
       raw.status = status;
       raw.retry_after = std::string(parser->get()[bhttp::field::retry_after]);
       StreamImpl stream(std::move(conn), std::move(parser), what);
-      while (raw.response.body.size() < 64 * 1024) {
+      while (raw.response.body.size() < size_t{64} * 1024) {
         absl::StatusOr<std::string> piece = co_await stream.ReadSome(Timeout(request));
         if (!piece.ok() || piece->empty()) break;
         raw.response.body += *piece;
