@@ -374,6 +374,90 @@ TEST_F(ClientTest, WatchSeesCreateUpdateDeleteInOrder) {
   EXPECT_EQ(seen, (std::vector<std::string>{"ADDED w 1", "MODIFIED w 2", "DELETED w 2"}));
 }
 
+// A client authenticated by a token file (as in a pod: a projected service-account token): the
+// file is read at start and read again when the server answers 401, so a rotated token is used
+// at once.
+TEST_F(ClientTest, RotatedTokenFileIsReadAgainAfterA401) {
+  const ResourceType service_accounts{"", "v1", "serviceaccounts", "ServiceAccount", true};
+  auto token_for = [&](const std::string& name) -> std::string {
+    Json sa = {{"apiVersion", "v1"},
+               {"kind", "ServiceAccount"},
+               {"metadata", {{"name", name}, {"namespace", ns_}}}};
+    EXPECT_TRUE(Run(client_->Create(service_accounts, sa)).ok());
+    HttpRequest request;
+    request.method = "POST";
+    request.target = ResourcePath(service_accounts, ns_, name, "token");
+    request.content_type = "application/json";
+    request.body = R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest",)"
+                   R"("spec":{"expirationSeconds":3600}})";
+    absl::StatusOr<HttpResponse> response = Run(transport_->Send(request));
+    EXPECT_TRUE(response.ok()) << response.status();
+    if (!response.ok()) return "";
+    return Json::parse(response->body)["status"].value("token", "");
+  };
+  std::string token_a = token_for("sa-a");
+  std::string token_b = token_for("sa-b");
+  ASSERT_FALSE(token_a.empty());
+  ASSERT_FALSE(token_b.empty());
+  std::string token_file = absl::StrCat(::testing::TempDir(), "/token-", ns_);
+  auto write_token = [&](const std::string& token) {
+    std::FILE* f = std::fopen(token_file.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs((token + "\n").c_str(), f);
+    std::fclose(f);
+  };
+  write_token(token_a);
+  RestConfig by_token = config_;
+  by_token.client_cert_pem.clear();
+  by_token.client_key_pem.clear();
+  by_token.bearer_token.clear();
+  by_token.token_file = token_file;
+  std::unique_ptr<Transport> token_transport = MakeTransport(by_token);
+  auto whoami = [&]() -> absl::StatusOr<std::string> {
+    HttpRequest request;
+    request.method = "POST";
+    request.target = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+    request.content_type = "application/json";
+    request.body = R"({"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"})";
+    absl::StatusOr<HttpResponse> response = Run(token_transport->Send(request));
+    if (!response.ok()) return response.status();
+    return Json::parse(response->body)["status"]["userInfo"].value("username", "");
+  };
+  absl::StatusOr<std::string> user = whoami();
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(*user, absl::StrCat("system:serviceaccount:", ns_, ":sa-a"));
+
+  // Rotate: the file now holds B, and A stops being valid (its service account is deleted).
+  // The apiserver caches token authentications for 10 s, so A keeps working that long; the
+  // transport's own refresh is 60 s away: B in use well before 60 s shows the re-read on 401.
+  write_token(token_b);
+  ASSERT_TRUE(Run(client_->Delete(service_accounts, ns_, "sa-a")).ok());
+  auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  do {
+    user = whoami();
+    if (user.ok() && *user != absl::StrCat("system:serviceaccount:", ns_, ":sa-a")) break;
+    io_.run_for(milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(*user, absl::StrCat("system:serviceaccount:", ns_, ":sa-b"));
+  EXPECT_LT(std::chrono::steady_clock::now(), deadline);
+  std::printf(
+      "rotated token in use %lld ms after the old one's account was deleted\n",
+      static_cast<long long>(std::chrono::duration_cast<milliseconds>(
+                                 std::chrono::steady_clock::now() - (deadline - seconds(30)))
+                                 .count()));
+
+  // A token nobody issued: 401 even after the re-read, as Unauthenticated.
+  write_token("not-a-token");
+  RestConfig bad = by_token;
+  token_transport->Shutdown();
+  token_transport = MakeTransport(bad);
+  user = whoami();
+  EXPECT_EQ(user.status().code(), absl::StatusCode::kUnauthenticated) << user.status();
+  token_transport->Shutdown();
+  std::remove(token_file.c_str());
+}
+
 // Records what an informer's handlers saw, per object name.
 struct Recorder {
   std::vector<std::string> log;
