@@ -45,7 +45,8 @@ struct Connection {
 }  // namespace
 
 // Everything but the counters is confined to the io thread (thread_), reached from other threads
-// through RunOnIo().
+// through RunOnIo(). The proxy is in one of three states: forwarding (listening, !hung_), hung
+// (listening, hung_) or cut (not listening, !hung_).
 class TcpProxy::Impl {
  public:
   explicit Impl(tcp::endpoint target) : target_(std::move(target)) {}
@@ -99,9 +100,19 @@ class TcpProxy::Impl {
     ++generation_;  // the accept loop waiting on the closed acceptor ends
     boost::system::error_code ignored;
     acceptor_.close(ignored);
-    for (auto& [id, connection] : connections_) connection->Close();
-    connections_.clear();
-    open_ = 0;
+    CloseAll();
+    hung_ = false;
+  }
+
+  // From now on every pump drops what it reads, and new connections are held.
+  void HangOnIo() { hung_ = true; }
+
+  // Ends a hang: closes the held connections (their pumps end on the aborted reads, and
+  // connections accepted from now on are forwarded).
+  void EndHangOnIo() {
+    if (!hung_) return;
+    CloseAll();
+    hung_ = false;
   }
 
   bool listening() const { return acceptor_.is_open(); }
@@ -128,6 +139,12 @@ class TcpProxy::Impl {
       connections_[id] = connection;
       ++accepted_;
       open_ = static_cast<int>(connections_.size());
+      if (hung_) {
+        // Held: never connected upstream; the client's bytes are read and dropped until
+        // EndHangOnIo() or CutOnIo() closes it.
+        asio::co_spawn(io_, Pump(id, connection, /*to_upstream=*/true), net::DieOnException);
+        continue;
+      }
       asio::co_spawn(io_, Serve(id, connection), net::DieOnException);
     }
   }
@@ -137,6 +154,7 @@ class TcpProxy::Impl {
     co_await connection->upstream.async_connect(target_,
                                                 asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
+      if (hung_) co_return;  // held (the client sees nothing) until the hang ends or a cut
       log::Get(kLogger)->warn("connect to {}:{} failed: {}", target_.address().to_string(),
                               target_.port(), ec.message());
       Drop(id);
@@ -147,7 +165,8 @@ class TcpProxy::Impl {
   }
 
   // Copies one direction until end of stream (passed on as a half-close) or an error (both
-  // directions closed).
+  // directions closed). While hung, drops what it reads, and ends on end of stream or an error
+  // without passing anything on: the connection stays until the hang ends or a cut.
   asio::awaitable<void> Pump(uint64_t id, std::shared_ptr<Connection> connection,
                              bool to_upstream) {
     tcp::socket& from = to_upstream ? connection->client : connection->upstream;
@@ -157,6 +176,10 @@ class TcpProxy::Impl {
       boost::system::error_code ec;
       const size_t n = co_await from.async_read_some(asio::buffer(buffer),
                                                      asio::redirect_error(asio::use_awaitable, ec));
+      if (hung_) {
+        if (ec) co_return;
+        continue;
+      }
       if (ec == asio::error::eof) {
         boost::system::error_code ignored;
         to.shutdown(tcp::socket::shutdown_send, ignored);
@@ -169,6 +192,13 @@ class TcpProxy::Impl {
       if (ec) break;
     }
     Drop(id);
+  }
+
+  // Closes and forgets every connection.
+  void CloseAll() {
+    for (auto& [id, connection] : connections_) connection->Close();
+    connections_.clear();
+    open_ = 0;
   }
 
   // Closes and forgets connection `id` (no-op if it is gone already, e.g. after a cut).
@@ -186,6 +216,7 @@ class TcpProxy::Impl {
   const tcp::endpoint target_;
   uint64_t generation_ = 0;
   uint64_t next_id_ = 0;
+  bool hung_ = false;
   std::map<uint64_t, std::shared_ptr<Connection>> connections_;
   std::thread thread_;
 };
@@ -225,17 +256,34 @@ void TcpProxy::Cut() {
   log::Get(kLogger)->info("proxy 127.0.0.1:{} cut", impl_->port_);
 }
 
+void TcpProxy::Hang() {
+  absl::Status s = RetryOnIo("hang", [this] {
+    absl::Status listening = impl_->listening() ? absl::OkStatus() : impl_->Listen();
+    if (listening.ok()) impl_->HangOnIo();
+    return listening;
+  });
+  if (!s.ok()) {
+    log::Get(kLogger)->critical("cannot listen to hang the proxy: {}", s.ToString());
+    RMQ_CHECK(s.ok());
+  }
+  log::Get(kLogger)->info("proxy 127.0.0.1:{} hung", impl_->port_);
+}
+
 absl::Status TcpProxy::TryRestore() {
+  absl::Status s = RetryOnIo("restore", [this] {
+    impl_->EndHangOnIo();
+    return impl_->listening() ? absl::OkStatus() : impl_->Listen();
+  });
+  if (s.ok()) log::Get(kLogger)->info("proxy 127.0.0.1:{} restored", impl_->port_);
+  return s;
+}
+
+absl::Status TcpProxy::RetryOnIo(const char* what, const std::function<absl::Status()>& step) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
-    absl::Status s =
-        impl_->RunOnIo([this] { return impl_->listening() ? absl::OkStatus() : impl_->Listen(); });
-    if (s.ok()) {
-      log::Get(kLogger)->info("proxy 127.0.0.1:{} restored", impl_->port_);
-      return s;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return s;
-    log::Get(kLogger)->warn("restore: {}; retrying", s.ToString());
+    absl::Status s = impl_->RunOnIo(step);
+    if (s.ok() || std::chrono::steady_clock::now() >= deadline) return s;
+    log::Get(kLogger)->warn("{}: {}; retrying", what, s.ToString());
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }

@@ -303,6 +303,103 @@ TEST_F(ControlPlaneFixtureTest, ProxyCutEndsAWatch) {
   EXPECT_EQ(Kubectl({"get", "--raw", "/readyz"}), "ok");
 }
 
+// Hang() keeps the connections open but answers nothing: a request on a kept-alive connection
+// (etcd's plain HTTP gateway) and one on a connection accepted during the hang both time out
+// rather than see a close. Restore() closes the held connections and forwards new ones.
+TEST_F(ControlPlaneFixtureTest, ProxyHangHoldsConnectionsWithoutAnswerUntilRestore) {
+  std::string etcd_port = plane().etcd_url().substr(plane().etcd_url().rfind(':') + 1);
+  int target = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(etcd_port, &target));
+  absl::StatusOr<std::unique_ptr<TcpProxy>> started = TcpProxy::Start("127.0.0.1", target);
+  ASSERT_TRUE(started.ok()) << started.status();
+  TcpProxy& proxy = **started;
+  constexpr milliseconds kTimeout(1500);  // every read and write of these connections
+
+  absl::StatusOr<std::unique_ptr<HttpConnection>> asked =
+      HttpConnection::Connect("127.0.0.1", proxy.port(), kTimeout);
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  absl::StatusOr<std::unique_ptr<HttpConnection>> idle =
+      HttpConnection::Connect("127.0.0.1", proxy.port(), kTimeout);
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  for (HttpConnection* c : {asked->get(), idle->get()}) {
+    absl::StatusOr<HttpResult> r = c->Request("GET", "/version");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status, 200);
+  }
+
+  proxy.Hang();
+  proxy.Hang();  // idempotent
+  // A kept-alive connection: the request goes nowhere, no answer and no close.
+  auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<HttpResult> r = (*asked)->Request("GET", "/version");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "timeout")) << r.status();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, kTimeout);
+  // A new connection: the connect succeeds, the request times out the same way.
+  absl::StatusOr<std::unique_ptr<HttpConnection>> held =
+      HttpConnection::Connect("127.0.0.1", proxy.port(), kTimeout);
+  ASSERT_TRUE(held.ok()) << held.status();
+  t0 = std::chrono::steady_clock::now();
+  r = (*held)->Request("GET", "/version");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "timeout")) << r.status();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, kTimeout);
+  // The proxy accepted it (counted by now: the connect itself completes from the listen backlog,
+  // possibly before the proxy's accept).
+  EXPECT_EQ(proxy.accepted_connections(), 3);
+  // The two clients closed theirs on the timeout; the proxy passes nothing on, so it holds all 3.
+  EXPECT_EQ(proxy.open_connections(), 3);
+
+  proxy.Restore();
+  EXPECT_EQ(proxy.open_connections(), 0);
+  EXPECT_TRUE((*idle)->ClosedByPeer());  // held through the hang, closed by Restore()
+  absl::StatusOr<HttpResult> again = HttpGet("127.0.0.1", proxy.port(), "/version");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(proxy.accepted_connections(), 4);
+}
+
+// Through a hung proxy a TCP connect to the apiserver succeeds but kubectl's request (TLS
+// handshake included) times out; after Restore() it works. Hang() after Cut() listens again.
+TEST_F(ControlPlaneFixtureTest, ProxyHangTimesOutKubectlUntilRestore) {
+  absl::StatusOr<std::unique_ptr<TcpProxy>> started =
+      TcpProxy::Start("127.0.0.1", plane().api_port());
+  ASSERT_TRUE(started.ok()) << started.status();
+  TcpProxy& proxy = **started;
+  const std::string via_proxy = absl::StrCat("--server=https://127.0.0.1:", proxy.port());
+  EXPECT_EQ(Kubectl({via_proxy, "get", "ns", "default", "-o", "name"}), "namespace/default\n");
+
+  proxy.Hang();
+  absl::StatusOr<std::unique_ptr<HttpConnection>> connected =
+      HttpConnection::Connect("127.0.0.1", proxy.port(), seconds(5));
+  ASSERT_TRUE(connected.ok()) << connected.status();
+  auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<std::string> out = plane().Kubectl(
+      {via_proxy, "--request-timeout=3s", "get", "ns", "default"}, /*timeout=*/seconds(30));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(out.ok());
+  // kubectl gave up by itself (the fixture's own 30 s limit would be DeadlineExceeded).
+  EXPECT_FALSE(absl::IsDeadlineExceeded(out.status())) << out.status();
+  // Go's words depend on where the deadline struck: "context deadline exceeded", or "request
+  // canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)".
+  EXPECT_TRUE(absl::StrContains(out.status().message(), "exceeded")) << out.status();
+  EXPECT_GE(took, seconds(3));
+  std::cout << "kubectl through the hung proxy failed after "
+            << std::chrono::duration_cast<milliseconds>(took).count() << " ms\n";
+
+  proxy.Restore();
+  EXPECT_EQ(Kubectl({via_proxy, "get", "ns", "default", "-o", "name"}), "namespace/default\n");
+
+  // From a cut, Hang() listens again: connects succeed (held) instead of being refused.
+  proxy.Cut();
+  proxy.Hang();
+  absl::StatusOr<std::unique_ptr<HttpConnection>> held =
+      HttpConnection::Connect("127.0.0.1", proxy.port(), seconds(5));
+  ASSERT_TRUE(held.ok()) << held.status();
+  proxy.Restore();
+  EXPECT_EQ(Kubectl({via_proxy, "get", "ns", "default", "-o", "name"}), "namespace/default\n");
+}
+
 // Without binaries the start fails, naming what is missing (never a skip).
 TEST(LocalControlPlaneStartTest, FailsClearlyWithoutBinaries) {
   const std::string empty_bin_dir = ::testing::TempDir() + "rmq-no-k8s-bins";

@@ -4,16 +4,16 @@
 // 1. Processes (lease_contender): of two candidates exactly one leads; after SIGKILL of the leader
 //    the other takes over within lease_duration + 2 * retry_period; SIGTERM makes a leader release
 //    the Lease (holder "", 1 s) and exit 0, and a candidate started afterwards leads at once.
-// 2. In process, through a TCP proxy we control between the elector and the API server: a leader
-//    whose connections hang (packets swallowed) or are reset stops leading within renew_deadline
-//    + retry_period, Stop() ends Run() promptly while requests hang, and once the connection heals
-//    it leads again (callbacks exactly once per transition).
+// 2. In process, through a TCP proxy (tests/support/tcp_proxy.h) between the elector and the API
+//    server: a leader whose connections hang (TcpProxy::Hang(): bytes swallowed) or are cut
+//    (TcpProxy::Cut(): closed, reconnects refused) stops leading within renew_deadline +
+//    retry_period, Stop() ends Run() promptly while requests hang, and once the connection heals
+//    (Restore()) it leads again (callbacks exactly once per transition).
 //
-// Needs the control plane's binaries (scripts/k8s-bins.sh, cached; scripts/test.sh builds them).
+// The control plane is tests/support/local_control_plane.h's; it needs the binaries
+// (scripts/k8s-bins.sh, cached; scripts/test.sh builds them).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -39,6 +39,8 @@
 #include "common/net/asio.h"
 #include "common/net/blocking.h"
 #include "tests/support/child_process.h"
+#include "tests/support/local_control_plane.h"
+#include "tests/support/tcp_proxy.h"
 
 namespace rmq::k8s {
 namespace {
@@ -46,6 +48,8 @@ namespace {
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using rmq::testing::ChildProcess;
+using rmq::testing::LocalControlPlane;
+using rmq::testing::TcpProxy;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
@@ -75,149 +79,6 @@ int64_t UnixMillis() {
 double SecondsBetween(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
-
-// ---- the control plane ----
-
-// Runs scripts/local-control-plane.sh for this test process. Kept small and local on purpose:
-// tests/support/local_control_plane.h (another branch) will replace it.
-class ControlPlane {
- public:
-  static absl::StatusOr<std::unique_ptr<ControlPlane>> Start(const std::string& log_dir) {
-    absl::StatusOr<testing::RunResult> run = testing::RunToCompletion(
-        {"/bin/bash", Script(), "start", "--owner-pid", std::to_string(::getpid())},
-        log_dir + "/control-plane-start.log", seconds(240));
-    if (!run.ok()) return run.status();
-    std::vector<std::string> lines = absl::StrSplit(run->output, '\n', absl::SkipEmpty());
-    if (run->exit_status != 0 || lines.empty()) {
-      return absl::UnavailableError(absl::StrCat("local-control-plane.sh start failed (status ",
-                                                 run->exit_status, "): ", run->output));
-    }
-    std::string dir = lines.back();  // stdout's only line; the rest is stderr
-    if (!fs::exists(dir + "/kubeconfig")) {
-      return absl::InternalError(absl::StrCat("no kubeconfig in '", dir, "': ", run->output));
-    }
-    return std::unique_ptr<ControlPlane>(new ControlPlane(dir, log_dir));
-  }
-  ~ControlPlane() {
-    absl::StatusOr<testing::RunResult> run = testing::RunToCompletion(
-        {"/bin/bash", Script(), "stop", dir_}, log_dir_ + "/control-plane-stop.log", seconds(90));
-    if (!run.ok() || run->exit_status != 0) {
-      std::fprintf(stderr, "local-control-plane.sh stop %s failed\n", dir_.c_str());
-    }
-  }
-  ControlPlane(const ControlPlane&) = delete;
-  ControlPlane& operator=(const ControlPlane&) = delete;
-
-  std::string kubeconfig() const { return dir_ + "/kubeconfig"; }
-
- private:
-  ControlPlane(std::string dir, std::string log_dir)
-      : dir_(std::move(dir)), log_dir_(std::move(log_dir)) {}
-  static std::string Script() {
-    return std::string(RMQ_SOURCE_DIR) + "/scripts/local-control-plane.sh";
-  }
-
-  std::string dir_;
-  std::string log_dir_;
-};
-
-// ---- a TCP proxy in front of the API server, to cut the elector's connections ----
-
-class TcpProxy {
- public:
-  enum class Mode {
-    kForward,    // relay both ways
-    kBlackhole,  // keep connections open, swallow every byte, accept and never answer
-    kReset,      // close every connection, and new ones right after accept
-  };
-
-  explicit TcpProxy(asio::ip::tcp::endpoint upstream)
-      : upstream_(std::move(upstream)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
-    port_ = acceptor_.local_endpoint().port();
-    asio::co_spawn(io_, Accept(), asio::detached);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~TcpProxy() {
-    asio::post(io_, [this] {
-      boost::system::error_code ignored;
-      acceptor_.close(ignored);
-      CloseAll();
-    });
-    thread_.join();
-  }
-  TcpProxy(const TcpProxy&) = delete;
-  TcpProxy& operator=(const TcpProxy&) = delete;
-
-  uint16_t port() const { return port_; }
-  void SetMode(Mode mode) {
-    asio::post(io_, [this, mode] {
-      mode_ = mode;
-      if (mode == Mode::kReset) CloseAll();
-    });
-  }
-
- private:
-  using Socket = std::shared_ptr<asio::ip::tcp::socket>;
-
-  asio::awaitable<void> Accept() {
-    while (true) {
-      auto down = std::make_shared<asio::ip::tcp::socket>(io_);
-      boost::system::error_code ec;
-      co_await acceptor_.async_accept(*down, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
-      if (mode_ == Mode::kReset) continue;  // `down` closes here
-      sockets_.push_back(down);
-      if (mode_ == Mode::kBlackhole) continue;  // held open, never answered
-      asio::co_spawn(io_, Connect(down), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> Connect(Socket down) {
-    auto up = std::make_shared<asio::ip::tcp::socket>(io_);
-    boost::system::error_code ec;
-    co_await up->async_connect(upstream_, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      down->close(ec);
-      co_return;
-    }
-    sockets_.push_back(up);
-    asio::co_spawn(io_, Pump(down, up), asio::detached);
-    asio::co_spawn(io_, Pump(up, down), asio::detached);
-  }
-
-  asio::awaitable<void> Pump(Socket from, Socket to) {
-    std::array<char, size_t{16} * 1024> buffer{};
-    while (true) {
-      boost::system::error_code ec;
-      size_t n = co_await from->async_read_some(asio::buffer(buffer),
-                                                asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-      if (mode_ != Mode::kForward) continue;  // swallowed
-      co_await asio::async_write(*to, asio::buffer(buffer.data(), n),
-                                 asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-    }
-    boost::system::error_code ignored;
-    from->close(ignored);
-    to->close(ignored);
-  }
-
-  void CloseAll() {
-    for (Socket& s : sockets_) {
-      boost::system::error_code ignored;
-      s->close(ignored);
-    }
-    sockets_.clear();
-  }
-
-  asio::io_context io_;
-  asio::ip::tcp::endpoint upstream_;
-  asio::ip::tcp::acceptor acceptor_;
-  uint16_t port_ = 0;
-  Mode mode_ = Mode::kForward;   // proxy thread only
-  std::vector<Socket> sockets_;  // proxy thread only
-  std::thread thread_;
-};
 
 // ---- an elector in this process, on its own io thread ----
 
@@ -330,7 +191,11 @@ class LeaderElectionTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     work_dir_ = new std::string(pattern);
     const auto t0 = Clock::now();
-    auto plane = ControlPlane::Start(*work_dir_);
+    // The plane's directory inside ours (a given directory is never removed by the plane): its
+    // logs are kept with the contenders' when a test fails.
+    testing::LocalControlPlaneOptions options;
+    options.dir = *work_dir_ + "/control-plane";
+    auto plane = LocalControlPlane::Start(std::move(options));
     keep_work_dir_ = !plane.ok();
     ASSERT_TRUE(plane.ok()) << plane.status();
     plane_ = plane->release();
@@ -346,7 +211,7 @@ class LeaderElectionTest : public ::testing::Test {
   }
   void SetUp() override {
     ASSERT_NE(plane_, nullptr) << "no control plane";
-    auto config = LoadKubeconfig(plane_->kubeconfig());
+    auto config = LoadKubeconfig(plane_->kubeconfig_path());
     ASSERT_TRUE(config.ok()) << config.status();
     rest_ = *std::move(config);
   }
@@ -357,7 +222,7 @@ class LeaderElectionTest : public ::testing::Test {
   std::unique_ptr<ChildProcess> StartContender(const std::string& lease,
                                                const std::string& identity) {
     auto child =
-        ChildProcess::Start({RMQ_LEASE_CONTENDER, "--kubeconfig", plane_->kubeconfig(),
+        ChildProcess::Start({RMQ_LEASE_CONTENDER, "--kubeconfig", plane_->kubeconfig_path(),
                              "--namespace", kNamespace, "--lease", lease, "--identity", identity},
                             {}, absl::StrCat(*work_dir_, "/", identity, ".log"));
     EXPECT_TRUE(child.ok()) << child.status();
@@ -375,7 +240,7 @@ class LeaderElectionTest : public ::testing::Test {
     return got;
   }
 
-  static inline ControlPlane* plane_ = nullptr;
+  static inline LocalControlPlane* plane_ = nullptr;
   static inline std::string* work_dir_ = nullptr;
   static inline bool keep_work_dir_ = false;
   RestConfig rest_;
@@ -443,27 +308,38 @@ TEST_F(LeaderElectionTest, OneOfTwoProcessesLeadsTheOtherTakesOverAndReleaseHand
   EXPECT_EQ(c->WaitExit(seconds(10)), 0) << c->Log();
 }
 
-// The elector through a proxy whose connections stop working in `mode`: the leader stops leading
-// within renew_deadline + retry_period of the cut, however the requests fail, and leads again
-// once the connection heals.
-void LeaderLosesAndRegainsTheLease(const RestConfig& rest, const std::string& lease,
-                                   TcpProxy::Mode mode) {
+// How the proxy breaks the elector's connections.
+enum class Break {
+  kHang,  // TcpProxy::Hang(): connections stay open, every byte is swallowed
+  kCut,   // TcpProxy::Cut(): connections closed, reconnects refused
+};
+
+// The elector through a proxy whose connections stop working as `how` says: the leader stops
+// leading within renew_deadline + retry_period of the cut, however the requests fail, and leads
+// again once the connection heals.
+void LeaderLosesAndRegainsTheLease(const RestConfig& rest, const std::string& lease, Break how) {
   absl::StatusOr<ServerUrl> url = ParseServerUrl(rest.server);
   ASSERT_TRUE(url.ok()) << url.status();
-  TcpProxy proxy(asio::ip::tcp::endpoint(asio::ip::make_address(url->host),
-                                         static_cast<uint16_t>(std::stoi(url->port))));
+  absl::StatusOr<std::unique_ptr<TcpProxy>> started =
+      TcpProxy::Start(url->host, std::stoi(url->port));
+  ASSERT_TRUE(started.ok()) << started.status();
+  TcpProxy& proxy = **started;
   RestConfig via_proxy = rest;
   via_proxy.server = absl::StrCat("https://127.0.0.1:", proxy.port());
   InProcessElector elector(via_proxy, lease, "in-process");
   // Before the elector's thread is joined, even after a failed assertion: end hanging requests.
-  absl::Cleanup reset_proxy = [&proxy] { proxy.SetMode(TcpProxy::Mode::kReset); };
+  absl::Cleanup cut_proxy = [&proxy] { proxy.Cut(); };
 
   ASSERT_TRUE(Eventually([&] { return elector.EventAt(0).has_value(); }, seconds(5)));
   ASSERT_TRUE(elector.Events()[0].started);
   std::this_thread::sleep_for(seconds(3));  // a renewal or two over the pooled connection
 
   const auto cut_at = Clock::now();
-  proxy.SetMode(mode);
+  if (how == Break::kHang) {
+    proxy.Hang();
+  } else {
+    proxy.Cut();
+  }
   const seconds bound = kRenewDeadline + kRetryPeriod;
   ASSERT_TRUE(Eventually([&] { return elector.EventAt(1).has_value(); }, bound + seconds(3)));
   const double stopped_after = SecondsBetween(cut_at, *elector.EventAt(1));
@@ -475,7 +351,7 @@ void LeaderLosesAndRegainsTheLease(const RestConfig& rest, const std::string& le
   EXPECT_GE(stopped_after, static_cast<double>((kRenewDeadline - seconds(3)).count()));
 
   // Healed: the lease is still ours, so the next step renews it and we lead again.
-  proxy.SetMode(TcpProxy::Mode::kForward);
+  proxy.Restore();
   const auto healed_at = Clock::now();
   ASSERT_TRUE(
       Eventually([&] { return elector.EventAt(2).has_value(); }, 2 * kRetryPeriod + seconds(1)));
@@ -484,7 +360,7 @@ void LeaderLosesAndRegainsTheLease(const RestConfig& rest, const std::string& le
               SecondsBetween(healed_at, *elector.EventAt(2)));
 
   // Stop() while requests hang: Run() ends within a retry period, with stopped_leading.
-  proxy.SetMode(TcpProxy::Mode::kBlackhole);
+  proxy.Hang();
   std::this_thread::sleep_for(milliseconds(2500));  // a step is likely in flight now
   const auto stop_at = Clock::now();
   elector.Stop();
@@ -498,11 +374,11 @@ void LeaderLosesAndRegainsTheLease(const RestConfig& rest, const std::string& le
 }
 
 TEST_F(LeaderElectionTest, LeaderWhoseRequestsHangStopsLeadingInTime) {
-  LeaderLosesAndRegainsTheLease(rest_, "hang", TcpProxy::Mode::kBlackhole);
+  LeaderLosesAndRegainsTheLease(rest_, "hang", Break::kHang);
 }
 
 TEST_F(LeaderElectionTest, LeaderWhoseConnectionsAreResetStopsLeadingInTime) {
-  LeaderLosesAndRegainsTheLease(rest_, "reset", TcpProxy::Mode::kReset);
+  LeaderLosesAndRegainsTheLease(rest_, "reset", Break::kCut);
 }
 
 }  // namespace
