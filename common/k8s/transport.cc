@@ -273,10 +273,18 @@ class TransportImpl final : public Transport {
   asio::awaitable<absl::StatusOr<std::unique_ptr<Connection>>> Connect(const std::string& what) {
     if (shut_down_) co_return absl::CancelledError(absl::StrCat(what, ": client shut down"));
     auto conn = std::make_unique<Connection>(executor_, tls_context_.get());
-    asio::ip::tcp::resolver resolver(executor_);
+    // Name lookup has no timeout of its own: a timer cancels it (shared: the timer's handler may
+    // run after this frame is gone).
+    auto resolver = std::make_shared<asio::ip::tcp::resolver>(executor_);
+    asio::steady_timer guard(executor_, options_.connect_timeout);
+    guard.async_wait([resolver](const error_code& expired) {
+      if (!expired) resolver->cancel();
+    });
     error_code ec;
-    asio::ip::tcp::resolver::results_type endpoints = co_await resolver.async_resolve(
+    asio::ip::tcp::resolver::results_type endpoints = co_await resolver->async_resolve(
         url_.host, url_.port, asio::redirect_error(asio::use_awaitable, ec));
+    guard.cancel();
+    if (ec == asio::error::operation_aborted) ec = beast::error::timeout;
     if (ec) co_return IoError(what, "resolving the server", ec);
     conn->Lowest().expires_after(options_.connect_timeout);
     co_await conn->Lowest().async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
