@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/proc.h"
 #include "common/net/blocking.h"
 #include "tests/support/admin_env.h"
 #include "tests/support/child_process.h"
@@ -28,21 +29,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// A field of /proc/<pid>/status in MiB ("VmRSS", "VmHWM").
-double StatusMiB(pid_t pid, const std::string& field) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      std::istringstream fields(line.substr(field.size() + 1));
-      double kib = 0;
-      fields >> kib;
-      return kib / 1024;
-    }
-  }
-  return -1;
-}
 
 // utime + stime of a process, in seconds.
 double CpuSeconds(pid_t pid) {
@@ -57,15 +43,9 @@ double CpuSeconds(pid_t pid) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-struct JvmRun {
-  double wall_s = 0;
-  double cpu_s = 0;
-  double max_rss_mib = 0;
-  int status = -1;
-};
-
 // Runs one mqadmin JVM and reads its peak RSS and CPU time from wait4().
-JvmRun RunMqadmin(const rmq::testing::LocalRocketMQ& mq, const std::vector<std::string>& args) {
+rmq::bench::ChildRun RunMqadmin(const rmq::testing::LocalRocketMQ& mq,
+                                const std::vector<std::string>& args) {
   auto java = rmq::testing::LocalRocketMQ::JavaBinary();
   std::vector<std::string> argv = {*java,
                                    "-Xms256m",
@@ -76,29 +56,7 @@ JvmRun RunMqadmin(const rmq::testing::LocalRocketMQ& mq, const std::vector<std::
                                    mq.jars_dir() + "/*",
                                    "org.apache.rocketmq.tools.command.MQAdminStartup"};
   argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> cargv;
-  cargv.reserve(argv.size() + 1);
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  std::fflush(nullptr);  // or the child's freopen flushes our buffered output a second time
-  const auto start = Clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  JvmRun run;
-  int status = 0;
-  rusage usage{};
-  wait4(pid, &status, 0, &usage);
-  run.wall_s = Seconds(Clock::now() - start);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-              static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  run.max_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024;  // KiB on Linux
-  return run;
+  return rmq::bench::RunMeasured(std::move(argv));
 }
 
 }  // namespace
@@ -140,7 +98,7 @@ int main(int argc, char** argv) {
   double cpu0 = CpuSeconds(pid);
   std::this_thread::sleep_for(std::chrono::seconds(10));
   const double idle_cpu_pct = (CpuSeconds(pid) - cpu0) / 10 * 100;
-  const double idle_rss = StatusMiB(pid, "VmRSS");
+  const double idle_rss = rmq::bench::ProcStatusMiB(pid, "VmRSS");
 
   cpu0 = CpuSeconds(pid);
   auto t0 = Clock::now();
@@ -157,8 +115,8 @@ int main(int argc, char** argv) {
   }
   const double cached_wall = Seconds(Clock::now() - t0) / kCached;
   const double cached_cpu = (CpuSeconds(pid) - cpu0) / kCached;
-  const double scrape_rss = StatusMiB(pid, "VmRSS");
-  const double peak_rss = StatusMiB(pid, "VmHWM");
+  const double scrape_rss = rmq::bench::ProcStatusMiB(pid, "VmRSS");
+  const double peak_rss = rmq::bench::ProcStatusMiB(pid, "VmHWM");
 
   std::printf("agent (%d topics): idle RSS %.1f MiB, idle CPU %.2f%%\n", n, idle_rss, idle_cpu_pct);
   std::printf("agent: cold /metrics scrape %.2f s wall, %.2f s CPU, %zu bytes\n", cold_wall,
@@ -167,7 +125,7 @@ int main(int argc, char** argv) {
               cached_cpu * 1000, kCached);
   std::printf("agent: RSS after scrapes %.1f MiB, peak %.1f MiB\n", scrape_rss, peak_rss);
 
-  const JvmRun jvm = RunMqadmin(e.mq(), {"topicList", "-n", e.namesrv()});
+  const rmq::bench::ChildRun jvm = RunMqadmin(e.mq(), {"topicList", "-n", e.namesrv()});
   std::printf(
       "mqadmin topicList (one JVM, -Xmx256m): %.2f s wall, %.2f s CPU, peak RSS %.1f MiB "
       "(exit %d)\n",

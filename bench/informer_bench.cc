@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/proc.h"
 #include "common/k8s/client.h"
 #include "common/k8s/informer.h"
 #include "common/k8s/rest_config.h"
@@ -31,21 +32,6 @@ using Clock = std::chrono::steady_clock;
 using rmq::k8s::Json;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// A field of /proc/self/status in MiB ("VmRSS", "VmHWM").
-double SelfMiB(const std::string& field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) {
-      std::istringstream fields(line.substr(field.size() + 1));
-      double kib = 0;
-      fields >> kib;
-      return kib / 1024;
-    }
-  }
-  return -1;
-}
 
 // Runs `count` calls of `call(i)` with `in_flight` at a time on `io`; returns failures.
 int RunConcurrently(asio::io_context& io, int count, int in_flight,
@@ -71,35 +57,6 @@ int RunConcurrently(asio::io_context& io, int count, int in_flight,
   io.restart();
   while (done < count) io.run_one();
   return failed;
-}
-
-struct ChildRun {
-  double wall_s = 0;
-  double max_rss_mib = 0;
-  int status = -1;
-};
-
-ChildRun RunQuiet(std::vector<std::string> argv) {
-  std::vector<char*> cargv;
-  cargv.reserve(argv.size() + 1);
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  std::fflush(nullptr);
-  const auto start = Clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (freopen("/dev/null", "w", stdout) == nullptr) _exit(126);
-    execv(cargv[0], cargv.data());
-    _exit(127);
-  }
-  ChildRun run;
-  int status = 0;
-  rusage usage{};
-  wait4(pid, &status, 0, &usage);
-  run.wall_s = Seconds(Clock::now() - start);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.max_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024;
-  return run;
 }
 
 }  // namespace
@@ -141,7 +98,7 @@ int main(int argc, char** argv) {
   std::printf(
       "created %d ConfigMaps in %.2f s (%.0f/s, %d in flight, %d failed, %zu connections)\n", n,
       create_s, n / create_s, in_flight, failed, (*transport)->ConnectionsOpened());
-  double rss_before = SelfMiB("VmRSS");
+  double rss_before = rmq::bench::ProcStatusMiB(getpid(), "VmRSS");
 
   rmq::k8s::InformerOptions informer_options;
   informer_options.ns = ns;
@@ -159,7 +116,7 @@ int main(int argc, char** argv) {
   double sync_s = Seconds(Clock::now() - start);
   std::printf("informer list+watch: %zu objects cached in %.2f s (pages of %lld)\n",
               informer.store().size(), sync_s, static_cast<long long>(informer_options.page_size));
-  double rss_synced = SelfMiB("VmRSS");
+  double rss_synced = rmq::bench::ProcStatusMiB(getpid(), "VmRSS");
 
   start = Clock::now();
   double writes_s = 0;
@@ -181,7 +138,8 @@ int main(int argc, char** argv) {
   std::printf(
       "client RSS: %.1f MiB before the informer, %.1f MiB synced, %.1f MiB after "
       "updates, peak %.1f MiB\n",
-      rss_before, rss_synced, SelfMiB("VmRSS"), SelfMiB("VmHWM"));
+      rss_before, rss_synced, rmq::bench::ProcStatusMiB(getpid(), "VmRSS"),
+      rmq::bench::ProcStatusMiB(getpid(), "VmHWM"));
   informer.Stop();
   (*transport)->Shutdown();
   io.restart();
@@ -189,15 +147,18 @@ int main(int argc, char** argv) {
 
   // The alternative: client-go's kubectl listing the same objects.
   std::string kubectl = (*plane)->bin_dir() + "/kubectl";
-  ChildRun list = RunQuiet({kubectl, "--kubeconfig", (*plane)->kubeconfig_path(), "get",
-                            "configmaps", "-n", ns, "-o", "json"});
-  ChildRun list_chunked = RunQuiet({kubectl, "--kubeconfig", (*plane)->kubeconfig_path(), "get",
-                                    "configmaps", "-n", ns, "-o", "name"});
+  rmq::bench::ChildRun list =
+      rmq::bench::RunMeasured({kubectl, "--kubeconfig", (*plane)->kubeconfig_path(), "get",
+                               "configmaps", "-n", ns, "-o", "json"});
+  rmq::bench::ChildRun list_chunked =
+      rmq::bench::RunMeasured({kubectl, "--kubeconfig", (*plane)->kubeconfig_path(), "get",
+                               "configmaps", "-n", ns, "-o", "name"});
   std::printf("kubectl get configmaps -o json: %.2f s, peak RSS %.1f MiB (exit %d)\n", list.wall_s,
               list.max_rss_mib, list.status);
   std::printf("kubectl get configmaps -o name: %.2f s, peak RSS %.1f MiB (exit %d)\n",
               list_chunked.wall_s, list_chunked.max_rss_mib, list_chunked.status);
   std::printf("ratio: informer sync %.2fx faster than kubectl -o json; peak RSS %.2fx lower\n",
-              list.wall_s / sync_s, list.max_rss_mib / SelfMiB("VmHWM"));
+              list.wall_s / sync_s,
+              list.max_rss_mib / rmq::bench::ProcStatusMiB(getpid(), "VmHWM"));
   return failed == 0 && update_failed == 0 ? 0 : 1;
 }

@@ -191,21 +191,28 @@ asio::awaitable<absl::StatusOr<Json>> Client::Apply(const ResourceType& type, Js
 asio::awaitable<absl::StatusOr<Json>> Client::MergePatch(const ResourceType& type, std::string ns,
                                                          std::string name, Json patch,
                                                          std::string subresource) {
-  absl::Status named = NeedName("merge-patch " + type.plural, name);
-  if (!named.ok()) co_return named;
-  absl::StatusOr<Json> patched = co_await Call("PATCH", ResourcePath(type, ns, name, subresource),
-                                               "application/merge-patch+json", Serialize(patch));
+  absl::StatusOr<Json> patched =
+      co_await Patch(type, std::move(ns), std::move(name), "application/merge-patch+json",
+                     std::move(patch), std::move(subresource));
   co_return patched;
 }
 
 asio::awaitable<absl::StatusOr<Json>> Client::JsonPatch(const ResourceType& type, std::string ns,
                                                         std::string name, Json operations,
                                                         std::string subresource) {
-  absl::Status named = NeedName("json-patch " + type.plural, name);
-  if (!named.ok()) co_return named;
   absl::StatusOr<Json> patched =
-      co_await Call("PATCH", ResourcePath(type, ns, name, subresource),
-                    "application/json-patch+json", Serialize(operations));
+      co_await Patch(type, std::move(ns), std::move(name), "application/json-patch+json",
+                     std::move(operations), std::move(subresource));
+  co_return patched;
+}
+
+asio::awaitable<absl::StatusOr<Json>> Client::Patch(const ResourceType& type, std::string ns,
+                                                    std::string name, std::string content_type,
+                                                    Json body, std::string subresource) {
+  absl::Status named = NeedName("PATCH " + type.plural, name);
+  if (!named.ok()) co_return named;
+  absl::StatusOr<Json> patched = co_await Call("PATCH", ResourcePath(type, ns, name, subresource),
+                                               std::move(content_type), Serialize(body));
   co_return patched;
 }
 

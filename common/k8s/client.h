@@ -127,6 +127,9 @@ class Client {
   Transport& transport() { return transport_; }
 
  private:
+  boost::asio::awaitable<absl::StatusOr<Json>> Patch(const ResourceType& type, std::string ns,
+                                                     std::string name, std::string content_type,
+                                                     Json body, std::string subresource);
   boost::asio::awaitable<absl::StatusOr<Json>> Call(std::string method, std::string target,
                                                     std::string content_type, std::string body);
 

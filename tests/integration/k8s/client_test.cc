@@ -103,9 +103,11 @@ class ClientTestBase : public ::testing::Test {
   std::string ns_;
 };
 
-class ClientTest : public ClientTestBase {
+// One control plane per suite, started with the suite's Options().
+template <typename Suite>
+class PlaneSuite : public ClientTestBase {
  protected:
-  static void SetUpTestSuite() { StartPlane({}, plane_, error_); }
+  static void SetUpTestSuite() { StartPlane(Suite::Options(), plane_, error_); }
   static void TearDownTestSuite() {
     delete plane_;
     plane_ = nullptr;
@@ -114,6 +116,11 @@ class ClientTest : public ClientTestBase {
 
   static inline LocalControlPlane* plane_ = nullptr;
   static inline std::string* error_ = nullptr;
+};
+
+class ClientTest : public PlaneSuite<ClientTest> {
+ public:
+  static LocalControlPlaneOptions Options() { return {}; }
 };
 
 TEST_F(ClientTest, CrudWithSelectorsPagingPreconditionsAndConcurrency) {
@@ -524,21 +531,13 @@ TEST_F(ClientTest, InformerRecoversAfterTheControlPlaneRestarts) {
 
 // A plane without the apiserver's watch cache, so a watch from a compacted etcd revision gets
 // 410 Gone from etcd itself.
-class ClientGoneTest : public ClientTestBase {
- protected:
-  static void SetUpTestSuite() {
+class ClientGoneTest : public PlaneSuite<ClientGoneTest> {
+ public:
+  static LocalControlPlaneOptions Options() {
     LocalControlPlaneOptions options;
     options.apiserver_args = {"--watch-cache=false"};
-    StartPlane(options, plane_, error_);
+    return options;
   }
-  static void TearDownTestSuite() {
-    delete plane_;
-    plane_ = nullptr;
-  }
-  void SetUp() override { Connect(plane_, error_); }
-
-  static inline LocalControlPlane* plane_ = nullptr;
-  static inline std::string* error_ = nullptr;
 };
 
 TEST_F(ClientGoneTest, ForcedGoneRelistsAndReportsTheDeletesItMissed) {
