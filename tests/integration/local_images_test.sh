@@ -104,11 +104,19 @@ tmp=$(mktemp -d /tmp/rmq-images-test.XXXXXX)
 pgids=()
 cleanup() {
   local p
+  [ -z "${watchdog:-}" ] || kill "$watchdog" 2>/dev/null || true
   for p in "${pgids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
   if [ "${RMQ_KEEP_TEST_DIRS:-}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
-touch "$tmp/marker"
+touch "$tmp/marker" "$tmp/pgids"
+# Watchdog: if this script dies without its cleanup (SIGKILL), the containers' process groups are
+# killed (pdeathsig would not reach a JVM that a `sh -c` forked: dash does not exec its last command).
+# shellcheck disable=SC2016 # expanded by the watchdog shell
+setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
+  while read -r g; do kill -KILL -- "-$g" 2>/dev/null; done <"$2"; rm -rf "${2%/pgids}"' \
+  watchdog $$ "$tmp/pgids" >/dev/null 2>&1 &
+watchdog=$!
 host_home_before=$([ -e /home/rocketmq ] && echo yes || echo no)
 
 # port_free PORT: nothing listens on it
@@ -124,8 +132,10 @@ pick_port() { # pick_port OFFSET...: a port P in 20000-32767 with P+OFFSET free 
   return 1
 }
 ns_port=$(pick_port 0) || fail "no free port"
-br_port=$(pick_port -2 0 1) || fail "no free ports"
-[ $((br_port - 2)) -le "$ns_port" ] && [ "$ns_port" -le $((br_port + 1)) ] && br_port=$((br_port + 10))
+while :; do # the broker uses listenPort-2 (fast remoting), listenPort and listenPort+1 (HA)
+  br_port=$(pick_port -2 0 1) || fail "no free ports"
+  if [ "$ns_port" -lt $((br_port - 2)) ] || [ "$ns_port" -gt $((br_port + 1)) ]; then break; fi
+done
 
 # The pods' volumes: conf (a ConfigMap), logs, store.
 mkdir -p "$tmp/ns/conf" "$tmp/ns/logs" "$tmp/br/conf" "$tmp/br/logs" "$tmp/br/store" "$tmp/adm/logs"
@@ -179,7 +189,8 @@ exec env -i "$@"
 '
 
 # start NAME VOLUMES(src:dst,...) NAME=VALUE... -- ARGV...: starts a container in its own process
-# group (pid = pgid in $started), output in $tmp/NAME.out
+# group (pid = pgid in $started, also listed in $tmp/pgids for the watchdog), output in
+# $tmp/NAME.out.
 start() {
   local name=$1 vols=$2
   shift 2
@@ -208,6 +219,7 @@ start() {
   fi
   started=$!
   pgids+=("$started")
+  echo "$started" >>"$tmp/pgids"
 }
 
 # conf PATH-IN-POD NAME: the path a container uses for its conf volume
