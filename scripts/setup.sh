@@ -2,8 +2,9 @@
 # Installs what building and testing this project needs on a Debian bookworm machine: compilers,
 # CMake/Ninja, the C++ libraries (all from Debian packages), Java 17 and Maven for the real
 # RocketMQ used by the tests, the openssl CLI and curl (certificates and probes of the agent test and
-# scripts/local-control-plane.sh), and Prometheus for the agent's integration test
-# (it makes certificates and runs /usr/bin/prometheus itself; the Debian service is not needed).
+# scripts/local-control-plane.sh), Prometheus for the agent's integration test
+# (it makes certificates and runs /usr/bin/prometheus itself; the Debian service is not needed),
+# and unzip, iproute2 (ss) and procps (pgrep) for scripts/local-images.sh and its test.
 # Runs apt-get only when something is missing, so a second run is instant. Needs root (or sudo).
 # Go is not installed from Debian (bookworm's golang-go 1.19 is far too old for Kubernetes 1.36):
 # the machines come with Go 1.26; this script fails, saying what to install, when `go` is missing
@@ -46,6 +47,7 @@ packages=(
   libgtest-dev libgmock-dev
   openjdk-17-jre-headless maven
   openssl curl prometheus
+  unzip iproute2 procps
 )
 
 missing=()
