@@ -182,7 +182,13 @@ class SandboxTest : public ::testing::Test {
   void SetUp() override {
     const unsigned suffix = static_cast<unsigned>(::getpid()) & 0xffffU;
     sfx_ = absl::StrFormat("%04x", suffix);
-    const int octet = static_cast<int>(::getpid() % 250) + 1;
+    // A /24 no other run (another worktree's test at the same time) has routed yet.
+    const std::string routes = Sh({"ip", "-4", "route", "show"});
+    int octet = static_cast<int>(::getpid() % 250) + 1;
+    for (int tries = 0;
+         tries < 250 && absl::StrContains(routes, absl::StrCat("10.245.", octet, ".")); ++tries) {
+      octet = octet % 250 + 1;
+    }
     bridge_ = {.name = absl::StrCat("rmqt", sfx_, "br"),
                .cidr = absl::StrCat("10.245.", octet, ".0/24"),
                .gateway = absl::StrCat("10.245.", octet, ".1"),
