@@ -14,12 +14,12 @@
 //  - argv: no command and no args -> image entrypoint + cmd; args only -> image entrypoint +
 //    args; command (with or without args) -> command + args, the image's ignored. $(VAR) in
 //    command and args is expanded with the container's env (env.h), not with the image's.
-//  - env, in the order a runtime merges it: HOSTNAME, the image's env, envFrom (in order, with
-//    prefix; keys that are not valid names skipped), env (value with $(VAR) expanded against
-//    what envFrom and the earlier entries defined, and PlanContext::service_env; valueFrom
-//    fieldRef / resourceFieldRef / configMapKeyRef / secretKeyRef), then service_env entries the
-//    pod did not define, and a default PATH when nothing set one. Later entries override earlier
-//    ones in place.
+//  - env, in the order containerd merges it: its default PATH and HOSTNAME (the UTS hostname),
+//    the image's env, then what the kubelet computes: envFrom (in order, with prefix; keys that
+//    are not valid names skipped), env (value with $(VAR) expanded against what envFrom and the
+//    earlier entries defined, and PlanContext::service_env; valueFrom fieldRef /
+//    resourceFieldRef / configMapKeyRef / secretKeyRef, whose values are not expanded), then the
+//    service_env entries the pod did not define. Later entries override earlier ones in place.
 //  - volumes: emptyDir and the projected kinds get "<pod_dir>/volumes/<plugin>/<name>" (the
 //    kubelet's layout, e.g. kubernetes.io~configmap); hostPath is the path itself;
 //    persistentVolumeClaim and generic ephemeral volumes get "<pv_root>/<namespace>/<claim>",

@@ -95,13 +95,11 @@ std::string_view Phase(const Json& spec, const std::vector<ApiContainer>& init,
   int failed_init = 0;
   for (const ApiContainer& c : init) {
     if (c.sidecar) continue;
-    if (c.state.running()) {
-      ++pending_init;
-    } else if (c.state.terminated()) {
+    if (c.state.terminated()) {
       if (c.state.exit_code != 0) ++failed_init;
-    } else if (LastTerminated(c)) {
+    } else if (c.state.waiting() && LastTerminated(c)) {  // being retried
       if (c.last_state->exit_code != 0) ++failed_init;
-    } else {
+    } else {  // running, or not started yet
       ++pending_init;
     }
   }
@@ -222,7 +220,7 @@ PodCondition Ready(const PodCondition& containers_ready, const Json& spec,
                                      "\" does not exist."));
     } else if (found->status != k8s::kConditionTrue) {
       unready.push_back(absl::StrCat("the status of pod readiness gate \"", type,
-                                     "\" is not \"True\", but ", found->status));
+                                     R"(" is not "True", but )", found->status));
     }
   }
   if (!unready.empty()) {
@@ -332,7 +330,7 @@ Json ContainerState::ToJson() const {
 }
 
 std::string ComputePhase(const Json& pod, const Json& previous_status, const PodRuntimeView& view) {
-  const std::string previous = Str(previous_status, "phase");
+  std::string previous = Str(previous_status, "phase");
   if (previous == kPhaseSucceeded || previous == kPhaseFailed) return previous;
   const Json& spec = Spec(pod);
   return std::string(Phase(spec, ApiContainers(spec, true, view.init_containers),
