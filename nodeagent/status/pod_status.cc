@@ -130,7 +130,14 @@ std::string_view Phase(const Json& spec, const std::vector<ApiContainer>& init,
     }
   }
   if (failed_init > 0 && policy == RestartPolicy::kNever) return kPhaseFailed;
-  if (pending_init > 0 || pending_sidecars > 0 || waiting > 0) return kPhasePending;
+  // Pending sidecars hold the pod in Pending only before any regular container ran (once the
+  // pod was initialized, a restarting sidecar does not send it back).
+  const bool regular_started = std::any_of(regular.begin(), regular.end(), [](const auto& c) {
+    return c.state.running() || c.state.terminated();
+  });
+  if (pending_init > 0 || (pending_sidecars > 0 && !regular_started) || waiting > 0) {
+    return kPhasePending;
+  }
   if (running > 0) return kPhaseRunning;
   if (stopped > 0) {
     if (terminal) return stopped == succeeded ? kPhaseSucceeded : kPhaseFailed;

@@ -6,13 +6,13 @@
 // restart count, ready, started; the pod's addresses and start time) and returns the whole new
 // `status` object, ready for a strategic-merge PATCH of the pod's status subresource. It
 // follows the kubelet (kubelet_pods.go generateAPIPodStatus/getPhase, status/generate.go):
-//  - phase: Pending while a regular init container has not succeeded or a container waits
-//    without having run; Running while a container runs (or, under restartPolicy Always or
-//    OnFailure, is being restarted); Succeeded when all stopped with exit code 0 under OnFailure
-//    or Never; Failed when all stopped and one failed under Never, or an init container failed
-//    under Never. When the view is `terminal` (the pod will not run again, e.g. deleted) all
-//    stopped containers give Succeeded/Failed whatever the policy. A terminal phase never
-//    changes back.
+//  - phase: Pending while a regular init container has not succeeded, a container waits
+//    without having run, or (before any regular container ran) a sidecar has not started; Running
+//    while a container runs (or, under restartPolicy Always or OnFailure, is being restarted);
+//    Succeeded when all stopped with exit code 0 under OnFailure or Never; Failed when all stopped
+//    and one failed under Never, or an init container failed under Never. When the view is
+//    `terminal` (the pod will not run again, e.g. deleted) all stopped containers give
+//    Succeeded/Failed whatever the policy. A terminal phase never changes back.
 //  - conditions: the ones the kubelet does not own are kept (readiness gates, DisruptionTarget);
 //    then PodReadyToStartContainers (the sandbox - netns and IP - is ready), Initialized
 //    (ContainersNotInitialized with "containers with incomplete status: [a b]"), Ready (also

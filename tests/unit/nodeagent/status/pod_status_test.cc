@@ -328,6 +328,15 @@ TEST(PodStatusTest, SidecarsMustStartAndBeReady) {
             "containers with unready status: [proxy]");
   view.init_containers[0].ready = true;
   EXPECT_EQ(ConditionStatus(ComputePodStatus(pod, Json(), view, kT0), "Ready"), "True");
+
+  // The sidecar restarts (its startup probe not passed yet) while the broker runs: still
+  // Running and Initialized, not Ready.
+  view.init_containers[0].started = false;
+  view.init_containers[0].restart_count = 1;
+  status = ComputePodStatus(pod, Json(), view, kT0);
+  EXPECT_EQ(status["phase"], "Running");
+  EXPECT_EQ(ConditionStatus(status, "Initialized"), "True");
+  EXPECT_EQ(ConditionStatus(status, "Ready"), "False");
 }
 
 // ---------------------------------------------------------------------------------------------
