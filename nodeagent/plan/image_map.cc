@@ -73,29 +73,26 @@ absl::Status FieldError(const std::string& where, std::string_view field, std::s
 }
 
 absl::StatusOr<std::string> ScalarField(const YAML::Node& value, const std::string& where,
-                                        std::string_view field, const EnvLookup& env) {
+                                        std::string_view field) {
   if (!value.IsScalar()) return FieldError(where, field, "expected a string");
-  absl::StatusOr<std::string> expanded = ExpandEnvironment(value.Scalar(), env);
-  if (!expanded.ok()) return FieldError(where, field, std::string(expanded.status().message()));
-  return expanded;
+  return value.Scalar();
 }
 
 absl::StatusOr<std::vector<std::string>> ListField(const YAML::Node& value,
-                                                   const std::string& where, std::string_view field,
-                                                   const EnvLookup& env) {
+                                                   const std::string& where,
+                                                   std::string_view field) {
   std::vector<std::string> out;
   if (value.IsNull()) return out;
   if (!value.IsSequence()) return FieldError(where, field, "expected a list of strings");
   for (size_t i = 0; i < value.size(); ++i) {
     const std::string item = absl::StrCat(std::string(field), "[", i, "]");
-    RMQ_ASSIGN_OR_RETURN(std::string s, ScalarField(value[i], where, item, env));
+    RMQ_ASSIGN_OR_RETURN(std::string s, ScalarField(value[i], where, item));
     out.push_back(std::move(s));
   }
   return out;
 }
 
-absl::StatusOr<EnvList> EnvField(const YAML::Node& value, const std::string& where,
-                                 const EnvLookup& env) {
+absl::StatusOr<EnvList> EnvField(const YAML::Node& value, const std::string& where) {
   EnvList out;
   if (value.IsNull()) return out;
   if (!value.IsMap()) return FieldError(where, "env", "expected a map of names to strings");
@@ -108,7 +105,7 @@ absl::StatusOr<EnvList> EnvField(const YAML::Node& value, const std::string& whe
       return FieldError(where, absl::StrCat("env.", name), "given twice");
     }
     RMQ_ASSIGN_OR_RETURN(std::string v,
-                         ScalarField(item.second, where, absl::StrCat("env.", name), env));
+                         ScalarField(item.second, where, absl::StrCat("env.", name)));
     out.push_back(EnvVar{.name = name, .value = std::move(v)});
   }
   return out;
@@ -127,6 +124,10 @@ absl::StatusOr<ImageEntry> ParseEntry(const YAML::Node& node, size_t index, cons
   const std::string where = Where(index, entry.image, node);
   absl::StatusOr<ImageReference> reference = ParseImageReference(entry.image);
   if (!reference.ok()) return FieldError(where, "image", std::string(reference.status().message()));
+  if (!reference->digest.empty()) {
+    return FieldError(where, "image",
+                      "name repository[:tag]; digests are dropped from pod images before matching");
+  }
   entry.reference = *std::move(reference);
 
   std::set<std::string> keys;
@@ -143,19 +144,22 @@ absl::StatusOr<ImageEntry> ParseEntry(const YAML::Node& node, size_t index, cons
     }
     if (value.IsNull() && key != "root") continue;  // an optional field written empty: unset
     if (key == "root") {
-      RMQ_ASSIGN_OR_RETURN(entry.root, ScalarField(value, where, key, env));
+      RMQ_ASSIGN_OR_RETURN(std::string root, ScalarField(value, where, key));
+      absl::StatusOr<std::string> expanded = ExpandEnvironment(root, env);
+      if (!expanded.ok()) return FieldError(where, key, std::string(expanded.status().message()));
+      entry.root = *std::move(expanded);
     } else if (key == "workingDir") {
-      RMQ_ASSIGN_OR_RETURN(entry.working_dir, ScalarField(value, where, key, env));
+      RMQ_ASSIGN_OR_RETURN(entry.working_dir, ScalarField(value, where, key));
       if (!entry.working_dir.empty() && entry.working_dir.front() != '/') {
         return FieldError(
             where, key, absl::StrCat("must be an absolute path, got \"", entry.working_dir, "\""));
       }
     } else if (key == "entrypoint") {
-      RMQ_ASSIGN_OR_RETURN(entry.entrypoint, ListField(value, where, key, env));
+      RMQ_ASSIGN_OR_RETURN(entry.entrypoint, ListField(value, where, key));
     } else if (key == "cmd") {
-      RMQ_ASSIGN_OR_RETURN(entry.cmd, ListField(value, where, key, env));
+      RMQ_ASSIGN_OR_RETURN(entry.cmd, ListField(value, where, key));
     } else {
-      RMQ_ASSIGN_OR_RETURN(entry.env, EnvField(value, where, env));
+      RMQ_ASSIGN_OR_RETURN(entry.env, EnvField(value, where));
     }
   }
   if (entry.root.empty()) return FieldError(where, "root", "required, a directory");
@@ -168,23 +172,30 @@ absl::StatusOr<ImageEntry> ParseEntry(const YAML::Node& node, size_t index, cons
 
 absl::StatusOr<ImageMap> ParseImageMapNode(const YAML::Node& root, const EnvLookup& env) {
   if (!root.IsDefined() || root.IsNull()) return ImageMap();
-  if (!root.IsMap()) return absl::InvalidArgumentError("image map: expected a map with `images`");
-  for (const auto& item : root) {
-    if (!item.first.IsScalar() || item.first.Scalar() != "images") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "image map: unknown top-level field \"",
-          item.first.IsScalar() ? item.first.Scalar() : std::string("?"), "\" (known: images)"));
+  YAML::Node images = root;
+  if (root.IsMap()) {
+    for (const auto& item : root) {
+      if (!item.first.IsScalar() || item.first.Scalar() != "images") {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "image map: unknown top-level field \"",
+            item.first.IsScalar() ? item.first.Scalar() : std::string("?"), "\" (known: images)"));
+      }
     }
+    images = root["images"];
+    if (!images.IsDefined() || images.IsNull()) return ImageMap();
+    if (!images.IsSequence()) {
+      return absl::InvalidArgumentError("image map: images: expected a list");
+    }
+  } else if (!root.IsSequence()) {
+    return absl::InvalidArgumentError(
+        "image map: expected a list of images (or `images:` with one)");
   }
-  const YAML::Node images = root["images"];
-  if (!images.IsDefined() || images.IsNull()) return ImageMap();
-  if (!images.IsSequence()) return absl::InvalidArgumentError("image map: images: expected a list");
   std::vector<ImageEntry> entries;
   std::set<std::string> seen;
   for (size_t i = 0; i < images.size(); ++i) {
     RMQ_ASSIGN_OR_RETURN(ImageEntry entry, ParseEntry(images[i], i, env));
     const ImageReference& r = entry.reference;
-    const std::string key = absl::StrCat(r.repository, ":", r.tag, "@", r.digest);
+    const std::string key = absl::StrCat(r.repository, ":", r.tag);
     if (!seen.insert(key).second) {
       return FieldError(Where(i, entry.image, images[i]), "image",
                         "the same image as an earlier entry");
@@ -254,23 +265,15 @@ absl::StatusOr<ImageReference> ParseImageReference(std::string_view image) {
 const ImageEntry* ImageMap::Find(std::string_view image) const {
   absl::StatusOr<ImageReference> wanted = ParseImageReference(image);
   if (!wanted.ok()) return nullptr;
-  const std::string tag = wanted->tag.empty() && wanted->digest.empty() ? "latest" : wanted->tag;
-  const ImageEntry* by_tag = nullptr;
+  const std::string tag = wanted->tag.empty() ? "latest" : wanted->tag;
   const ImageEntry* by_repository = nullptr;
   for (const ImageEntry& entry : entries_) {
     const ImageReference& r = entry.reference;
     if (r.repository != wanted->repository) continue;
-    if (!r.digest.empty()) {
-      if (r.digest == wanted->digest) return &entry;
-      continue;
-    }
-    if (!r.tag.empty()) {
-      if (r.tag == tag && by_tag == nullptr) by_tag = &entry;
-      continue;
-    }
-    if (by_repository == nullptr) by_repository = &entry;
+    if (r.tag == tag) return &entry;
+    if (r.tag.empty() && by_repository == nullptr) by_repository = &entry;
   }
-  return by_tag != nullptr ? by_tag : by_repository;
+  return by_repository;
 }
 
 absl::StatusOr<std::string> ExpandEnvironment(std::string_view text, const EnvLookup& env) {

@@ -1,29 +1,31 @@
 // image_map.h: container images mapped to local directories (pure parsing and lookup).
 //
 // The node agent pulls nothing: each image a pod may name is described by an entry of a YAML
-// file, with the directory that plays the image's filesystem and the image config a runtime would
-// read from the registry (entrypoint, cmd, env, working directory):
+// file (deploy/local/images/images.yaml; its header and deploy/README.md "Local images" are the
+// contract), with the directory that plays the image's filesystem and the image config a runtime
+// would read from the registry (entrypoint, cmd, env, working directory):
 //
-//   images:
-//   - image: apache/rocketmq              # any tag; "apache/rocketmq:5.3.3" matches one tag
+//   - image: apache/rocketmq:5.3.3        # one tag; "apache/rocketmq" matches every tag
 //     root: ${RMQ_IMAGES}/rocketmq-5.3.3  # absolute after ${VAR} expansion
-//     workingDir: /home/rocketmq/rocketmq-5.3.3
-//     entrypoint: []
-//     cmd: ["sh", "mqnamesrv"]
+//     workingDir: /home/rocketmq/rocketmq-5.3.3/bin
+//     entrypoint: ["./docker-entrypoint.sh"]
+//     cmd: ["dummy"]
 //     env: {ROCKETMQ_HOME: /home/rocketmq/rocketmq-5.3.3}
 //
-// Fields: `image` and `root` are required; `workingDir`, `entrypoint`, `cmd` (lists of strings)
-// and `env` (a map of string values, kept in file order) are optional. Unknown fields are
-// errors, so that a typo does not silently drop a setting. Every string value may use
-// `${NAME}`, replaced by the environment variable NAME (an unset one is an error); `$$` is a
-// literal `$`; any other `$` is kept ("$HOME" stays "$HOME" for the shell to expand).
+// The file is that list, or a map whose `images` key holds it. Fields: `image`
+// (repository[:tag]) and `root` are required; `workingDir`, `entrypoint`, `cmd` (lists of
+// strings) and `env` (a map of string values, kept in file order) are optional. Unknown fields
+// are errors, so that a typo does not silently drop a setting. Only `root` is expanded:
+// `${NAME}` is replaced by the environment variable NAME (an unset one is an error), `$$` is a
+// literal `$`, any other `$` stays; the other fields are literal, as in an image's configuration.
 // Scalars are taken as written: `env: {DEBUG: yes}` sets "yes", not "true".
 //
 // Image references are normalised as Docker normalises them, so "apache/rocketmq:5.3.3",
 // "docker.io/apache/rocketmq:5.3.3" and "index.docker.io/apache/rocketmq:5.3.3" are one image,
-// "busybox" is "docker.io/library/busybox:latest" (no tag and no digest means "latest"), and
-// "registry.local:5000/x" keeps its registry. A digest ("@sha256:...") is matched by an entry
-// that names the same digest; else the reference's tag decides.
+// "busybox" is "docker.io/library/busybox", and "registry.local:5000/x" keeps its registry. A pod
+// image's digest ("@sha256:...") is dropped and no tag means "latest". An entry with the pod
+// image's tag wins over an entry without a tag, whatever their order (the file's header asks for
+// tagged entries first, so both readings agree on it).
 //
 // Errors are InvalidArgument and name the entry, its line and the field:
 //   "image map: images[1] (apache/rocketmq), line 7: cmd: expected a list of strings".
@@ -76,9 +78,9 @@ class ImageMap {
   ImageMap() = default;
   explicit ImageMap(std::vector<ImageEntry> entries) : entries_(std::move(entries)) {}
 
-  // The entry for `image`: an entry naming the same digest, else one naming the same tag ("latest"
-  // when `image` has neither tag nor digest), else one naming the repository alone. nullptr when
-  // none matches or `image` does not parse.
+  // The entry for `image`: one naming the same repository and tag ("latest" when `image` has no
+  // tag; its digest is ignored), else one naming the repository alone. nullptr when none matches
+  // or `image` does not parse.
   const ImageEntry* Find(std::string_view image) const;
 
   const std::vector<ImageEntry>& entries() const { return entries_; }
@@ -90,12 +92,13 @@ class ImageMap {
 // An environment variable's value, nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
 
-// Parses the image map file (see the banner). Two entries for the same normalised reference are
-// an error; an empty file or `images: []` is an empty map.
+// Parses the image map file (see the banner). Two entries for the same normalised reference, and
+// an entry with a digest, are errors; an empty file, `[]` or `images: []` is an empty map.
 absl::StatusOr<ImageMap> ParseImageMap(std::string_view yaml, const EnvLookup& env);
 
 // `${NAME}` replaced by env(NAME), `$$` by `$`; InvalidArgument for an unset variable or an
-// unterminated `${`. Exposed for tests and for other files with the same convention.
+// unterminated `${`. The expansion of `root`, exposed for tests and other files with the same
+// convention.
 absl::StatusOr<std::string> ExpandEnvironment(std::string_view text, const EnvLookup& env);
 
 }  // namespace rmq::nodeagent

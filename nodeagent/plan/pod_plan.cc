@@ -339,8 +339,8 @@ class Builder {
   // The env the kubelet computes (envFrom, env, service env), without the image's.
   absl::StatusOr<EnvList> KubeletEnv(const Json& container);
   absl::StatusOr<std::string> EnvValueFrom(const Json& container, const Json& value_from);
-  absl::StatusOr<std::vector<Mount>> BuildMounts(const Json& container, const EnvList& env,
-                                                 const std::vector<VolumePlan>& volumes);
+  absl::StatusOr<std::vector<VolumeMount>> BuildMounts(const Json& container, const EnvList& env,
+                                                       const std::vector<VolumePlan>& volumes);
 
   const Json& pod_;
   const PlanContext& ctx_;
@@ -688,11 +688,11 @@ absl::StatusOr<EnvList> Builder::KubeletEnv(const Json& container) {
   return env;
 }
 
-absl::StatusOr<std::vector<Mount>> Builder::BuildMounts(const Json& container, const EnvList& env,
-                                                        const std::vector<VolumePlan>& volumes) {
-  std::vector<Mount> mounts;
+absl::StatusOr<std::vector<VolumeMount>> Builder::BuildMounts(
+    const Json& container, const EnvList& env, const std::vector<VolumePlan>& volumes) {
+  std::vector<VolumeMount> mounts;
   for (const Json& vm : Array(container, "volumeMounts")) {
-    Mount mount;
+    VolumeMount mount;
     mount.volume = Str(vm, "name");
     mount.container_path = Str(vm, "mountPath");
     const std::string where = absl::StrCat("volumeMount ", Quoted(mount.volume));

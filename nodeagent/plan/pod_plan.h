@@ -155,14 +155,16 @@ struct VolumePlan {
   std::vector<VolumeFile> files{};
 };
 
-struct Mount {
+// A volume (or a part of it) at a path in the container. (The sandbox's Mount is the lower-level
+// host path -> container path a process gets.)
+struct VolumeMount {
   std::string volume{};          // the volume's name
   std::string host_path{};       // the volume's host path, plus "/<subPath>" when one is given
   std::string container_path{};  // mountPath
   bool read_only = false;
   std::string sub_path{};  // as resolved (subPathExpr expanded); "" for the whole volume
 
-  friend bool operator==(const Mount&, const Mount&) = default;
+  friend bool operator==(const VolumeMount&, const VolumeMount&) = default;
 };
 
 struct ContainerPort {
@@ -220,7 +222,7 @@ struct ContainerPlan {
   std::vector<std::string> argv{};
   EnvList env{};
   std::string working_dir{};  // workingDir, else the image's, else "/"
-  std::vector<Mount> mounts{};
+  std::vector<VolumeMount> mounts{};
   std::vector<ContainerPort> ports{};
   std::optional<Probe> startup_probe{};
   std::optional<Probe> readiness_probe{};

@@ -4,7 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 
 namespace rmq::nodeagent {
@@ -100,24 +102,31 @@ TEST(ImageMapTest, ExactTagWinsOverTaglessEntry) {
   EXPECT_EQ(images.Find("Not A Reference"), nullptr);
 }
 
-TEST(ImageMapTest, NoTagMeansLatestAndDigestsMatchExactly) {
+TEST(ImageMapTest, NoTagMeansLatestAndDigestsAreDropped) {
   const std::string digest = "sha256:" + std::string(64, 'c');
   ImageMap images = *ParseImageMap(R"(
-images:
-- {image: "busybox:latest", root: /latest}
 - {image: "busybox:1.36", root: /pinned}
-- {image: "busybox@)" + digest + R"(", root: /digest}
+- {image: "busybox:latest", root: /latest}
 )",
                                    Env({}));
   EXPECT_EQ(images.Find("busybox")->root, "/latest");
+  EXPECT_EQ(images.Find("busybox@" + digest)->root, "/latest");
   EXPECT_EQ(images.Find("docker.io/library/busybox:1.36")->root, "/pinned");
-  EXPECT_EQ(images.Find("busybox@" + digest)->root, "/digest");
-  EXPECT_EQ(images.Find("busybox:1.36@" + digest)->root, "/digest");
+  EXPECT_EQ(images.Find("busybox:1.36@" + digest)->root, "/pinned");
   EXPECT_EQ(images.Find("busybox:1.37"), nullptr);
-  EXPECT_EQ(images.Find("busybox@sha256:" + std::string(64, 'd')), nullptr);
 }
 
-TEST(ImageMapTest, EnvironmentExpansion) {
+TEST(ImageMapTest, TaggedEntriesWinWhateverTheOrder) {
+  ImageMap images = *ParseImageMap(R"(
+- {image: apache/rocketmq, root: /any}
+- {image: apache/rocketmq:5.1.4, root: /old}
+)",
+                                   Env({}));
+  EXPECT_EQ(images.Find("apache/rocketmq:5.1.4")->root, "/old");
+  EXPECT_EQ(images.Find("apache/rocketmq:5.3.3")->root, "/any");
+}
+
+TEST(ImageMapTest, OnlyRootIsExpanded) {
   EnvLookup env = Env({{"A", "x"}, {"EMPTY", ""}});
   EXPECT_EQ(*ExpandEnvironment("${A}/${EMPTY}b", env), "x/b");
   EXPECT_EQ(*ExpandEnvironment("$$A $HOME $", env), "$A $HOME $");
@@ -125,29 +134,47 @@ TEST(ImageMapTest, EnvironmentExpansion) {
   EXPECT_EQ(ExpandEnvironment("${UNSET}", env).status().message(),
             "environment variable UNSET is not set");
   EXPECT_FALSE(ExpandEnvironment("${A", env).ok());
-  // Expanded in every string field.
+  // The other fields are literal, as in an image's configuration.
   ImageMap images = *ParseImageMap(R"(
-images:
 - image: app
   root: /${A}
   workingDir: /w/${A}
   entrypoint: ["/bin/${A}"]
-  cmd: ["${A}"]
+  cmd: ["${UNSET}"]
   env: {V: "${A}$$"}
 )",
                                    env);
   const ImageEntry& e = images.entries()[0];
   EXPECT_EQ(e.root, "/x");
-  EXPECT_EQ(e.working_dir, "/w/x");
-  EXPECT_EQ(e.entrypoint[0], "/bin/x");
-  EXPECT_EQ(e.cmd[0], "x");
-  EXPECT_EQ(e.env[0].value, "x$");
+  EXPECT_EQ(e.working_dir, "/w/${A}");
+  EXPECT_EQ(e.entrypoint[0], "/bin/${A}");
+  EXPECT_EQ(e.cmd[0], "${UNSET}");
+  EXPECT_EQ(e.env[0].value, "${A}$$");
+}
+
+TEST(ImageMapTest, TheRepositorysImageMapParses) {
+  std::ifstream in(std::string(RMQ_SOURCE_DIR) + "/deploy/local/images/images.yaml");
+  ASSERT_TRUE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<ImageMap> images =
+      ParseImageMap(text.str(), Env({{"RMQ_IMAGES", "/cache/images"}, {"RMQ_BUILD_DIR", "/b"}}));
+  ASSERT_TRUE(images.ok()) << images.status();
+  const ImageEntry* rocketmq = images->Find("apache/rocketmq:5.3.3");
+  ASSERT_NE(rocketmq, nullptr);
+  EXPECT_EQ(rocketmq->root, "/cache/images/rocketmq-5.3.3");
+  EXPECT_EQ(rocketmq->working_dir, "/home/rocketmq/rocketmq-5.3.3/bin");
+  EXPECT_EQ(rocketmq->entrypoint, (std::vector<std::string>{"./docker-entrypoint.sh"}));
+  EXPECT_EQ(rocketmq->cmd, (std::vector<std::string>{"dummy"}));
+  EXPECT_EQ(FindEnv(rocketmq->env, "ROCKETMQ_HOME"), "/home/rocketmq/rocketmq-5.3.3");
+  EXPECT_EQ(images->Find("docker.io/apache/rocketmq:5.1.4")->root, "/cache/images/rocketmq-5.1.4");
 }
 
 TEST(ImageMapTest, EmptyFilesAndOptionalNulls) {
   EXPECT_TRUE(ParseImageMap("", Env({}))->entries().empty());
   EXPECT_TRUE(ParseImageMap("images: []", Env({}))->entries().empty());
   EXPECT_TRUE(ParseImageMap("images:", Env({}))->entries().empty());
+  EXPECT_TRUE(ParseImageMap("[]", Env({}))->entries().empty());
   ImageMap images =
       *ParseImageMap("images:\n- {image: a, root: /a, workingDir: , cmd: }\n", Env({}));
   EXPECT_EQ(images.entries()[0].working_dir, "");
@@ -187,6 +214,9 @@ TEST(ImageMapTest, ErrorsNameTheEntryLineAndField) {
               HasSubstr("workingDir: must be an absolute path"));
   EXPECT_THAT(error("image:\n- image: app\n"), HasSubstr("unknown top-level field \"image\""));
   EXPECT_THAT(error("images: {a: b}\n"), HasSubstr("images: expected a list"));
+  EXPECT_THAT(error("just text\n"), HasSubstr("expected a list of images"));
+  EXPECT_THAT(error("- {image: \"app@sha256:" + std::string(64, 'a') + "\", root: /a}\n"),
+              HasSubstr("image: name repository[:tag]; digests are dropped"));
   EXPECT_THAT(error("images: [\n"), HasSubstr("image map: "));  // a yaml-cpp syntax error
 }
 

@@ -642,19 +642,19 @@ TEST_F(PodPlanTest, MountsWithSubPathAndReadOnly) {
     {"name": "config", "mountPath": "/etc/broker.conf", "subPath": "broker.conf"}])json");
   const std::string dir = "/var/lib/rmq-node/pods/uid-1/volumes/kubernetes.io~";
   EXPECT_THAT(MustBuild().containers[0].mounts,
-              ElementsAre(Mount{.volume = "data",
-                                .host_path = dir + "empty-dir/data",
-                                .container_path = "/home/rocketmq/store"},
-                          Mount{.volume = "data",
-                                .host_path = dir + "empty-dir/data/logs",
-                                .container_path = "/logs",
-                                .read_only = true,
-                                .sub_path = "logs"},
-                          Mount{.volume = "config",
-                                .host_path = dir + "configmap/config/broker.conf",
-                                .container_path = "/etc/broker.conf",
-                                .read_only = true,  // configMap mounts are always read-only
-                                .sub_path = "broker.conf"}));
+              ElementsAre(VolumeMount{.volume = "data",
+                                      .host_path = dir + "empty-dir/data",
+                                      .container_path = "/home/rocketmq/store"},
+                          VolumeMount{.volume = "data",
+                                      .host_path = dir + "empty-dir/data/logs",
+                                      .container_path = "/logs",
+                                      .read_only = true,
+                                      .sub_path = "logs"},
+                          VolumeMount{.volume = "config",
+                                      .host_path = dir + "configmap/config/broker.conf",
+                                      .container_path = "/etc/broker.conf",
+                                      .read_only = true,  // configMap mounts are always read-only
+                                      .sub_path = "broker.conf"}));
 }
 
 TEST_F(PodPlanTest, SubPathExprExpandsTheContainerEnv) {
@@ -663,7 +663,7 @@ TEST_F(PodPlanTest, SubPathExprExpandsTheContainerEnv) {
       R"json([{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}])json");
   Container()["volumeMounts"] =
       Json::parse(R"json([{"name": "data", "mountPath": "/d", "subPathExpr": "pods/$(POD)"}])json");
-  const Mount m = MustBuild().containers[0].mounts[0];
+  const VolumeMount m = MustBuild().containers[0].mounts[0];
   EXPECT_EQ(m.sub_path, "pods/web-0");
   EXPECT_EQ(m.host_path,
             "/var/lib/rmq-node/pods/uid-1/volumes/kubernetes.io~empty-dir/data/pods/web-0");
