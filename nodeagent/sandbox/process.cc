@@ -246,8 +246,9 @@ absl::StatusOr<std::string> LayerPath(const std::string& dir, ChildPlan& plan) {
 // creates the upper and work directories under the scratch dir.
 absl::Status PlanImage(const SpawnSpec& spec, ChildPlan& plan) {
   if (spec.image_root.empty()) {
-    if (!spec.scratch_dir.empty())
+    if (!spec.scratch_dir.empty()) {
       return absl::InvalidArgumentError("scratch_dir without image_root");
+    }
     return absl::OkStatus();
   }
   const std::string& root = spec.image_root;
