@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -32,6 +33,9 @@ namespace rmq::nodeagent {
 
 namespace {
 
+// A container's /dev/shm, as Docker sizes it.
+constexpr const char* kShmOptions = "mode=1777,size=65536k";
+
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 std::string Sv(std::string_view s) { return std::string(s); }
@@ -52,6 +56,9 @@ enum class Step : int32_t {
   kMakeRslave,
   kUmountSys,
   kMountSys,
+  kOpenLayer,
+  kOverlay,
+  kMountShm,
   kMkdir,
   kCreateFile,
   kBind,
@@ -68,8 +75,8 @@ enum class Step : int32_t {
 // What the child writes to the error pipe before _exit(127).
 struct ChildFailure {
   Step step = Step::kExec;
-  int32_t index = 0;  // the mount (kMkdir ... kRemountReadOnly) or exec candidate
-  int32_t sub = 0;    // the directory of a kMkdir
+  int32_t index = 0;  // the mount (kMkdir ... kRemountReadOnly), layer, overlay or exec candidate
+  int32_t sub = 0;    // the directory of a kMkdir; the attempt of a kOverlay (1: image alone)
   int32_t err = 0;    // errno
 };
 
@@ -80,6 +87,25 @@ struct MountOp {
   bool is_dir = false;
   bool read_only = false;
   std::vector<std::string> mkdirs{};  // directories to create, outermost first
+};
+
+// A directory of an overlay, named in the mount options as /proc/self/fd/<fd>: the child opens
+// `path` and moves it onto `fd` (a placeholder the parent reserved) before the first overlay, so
+// that an overlay mounted earlier (say at /tmp) cannot hide the layers of a later one (an image
+// root under /tmp), and no path needs escaping in the options. It must be opened in the child's
+// own mount namespace: overlayfs refuses layers of another one ("failed to clone upperpath").
+struct LayerOp {
+  std::string path{};
+  int fd = -1;
+};
+
+// The overlay of one top-level entry X of an image root at /X, prepared before the fork.
+struct OverlayOp {
+  std::string target{};         // "/X"
+  std::string options{};        // lowerdir=ROOT/X:/X,upperdir=...,workdir=...
+  std::string options_alone{};  // lowerdir=ROOT/X,...: when the kernel refuses the overlap
+  std::string shown{};          // `options` with the paths instead of the descriptors (errors)
+  std::string shown_alone{};
 };
 
 // Everything the child needs, built before the fork (the child of a threaded process may only
@@ -105,12 +131,16 @@ struct ChildPlan {
   bool new_uts = false;
   bool new_mount_ns = false;
   bool remount_sys = false;
+  std::vector<LayerOp> layers{};
+  std::vector<OverlayOp> overlays{};
+  bool private_shm = false;
   std::vector<MountOp> mounts{};
   std::optional<uid_t> uid{};
   std::optional<gid_t> gid{};
   int netns_fd = -1;
   int stdin_fd = -1;
   int log_fd = -1;
+  std::vector<int> image_fds{};  // the layers' placeholders (closed in the parent after the fork)
 };
 
 // Moves `fd` above the standard descriptors (an agent with stdio closed would get 0-2 from
@@ -198,6 +228,94 @@ absl::StatusOr<ChildPlan> Plan(const SpawnSpec& spec) {
   return plan;
 }
 
+absl::StatusOr<int> OpenCloexec(const std::string& path, int flags, mode_t mode) {
+  const int fd = AboveStdio(::open(path.c_str(), flags | O_CLOEXEC, mode));
+  if (fd < 0) return ErrnoStatus(absl::StrCat("open ", path), errno);
+  return fd;
+}
+
+// A directory as an overlay layer: "/proc/self/fd/N", N reserved in `plan` for the child.
+absl::StatusOr<std::string> LayerPath(const std::string& dir, ChildPlan& plan) {
+  RMQ_ASSIGN_OR_RETURN(int fd, OpenCloexec("/dev/null", O_RDONLY, 0));
+  plan.image_fds.push_back(fd);
+  plan.layers.push_back(LayerOp{.path = dir, .fd = fd});
+  return absl::StrCat("/proc/self/fd/", fd);
+}
+
+// The image's overlays and /dev/shm (see SpawnSpec::image_root). Opens descriptors into `plan`;
+// creates the upper and work directories under the scratch dir.
+absl::Status PlanImage(const SpawnSpec& spec, ChildPlan& plan) {
+  if (spec.image_root.empty()) {
+    if (!spec.scratch_dir.empty()) {
+      return absl::InvalidArgumentError("scratch_dir without image_root");
+    }
+    return absl::OkStatus();
+  }
+  const std::string& root = spec.image_root;
+  const std::string& scratch = spec.scratch_dir;
+  if (!IsCleanAbsolutePath(root)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("image root \"", root, "\" is not a clean absolute path"));
+  }
+  if (!IsCleanAbsolutePath(scratch)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scratch dir \"", scratch,
+                     "\" (required with an image root) is not a clean absolute path"));
+  }
+  if (scratch == root || absl::StartsWith(scratch, root + "/")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scratch dir ", scratch, " lies in the image root ", root));
+  }
+  std::error_code ec;
+  std::vector<std::string> entries;
+  for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    entries.push_back(it->path().filename().string());
+  }
+  if (ec) return ErrnoStatus(absl::StrCat("list image root ", root), ec.value());
+  std::sort(entries.begin(), entries.end());
+  for (const std::string& name : entries) {
+    const std::string image_dir = absl::StrCat(root, "/", name);
+    const std::string host_dir = absl::StrCat("/", name);
+    struct stat st {};
+    if (::stat(image_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("image entry ", host_dir, ": ", image_dir, " is not a directory"));
+    }
+    if (::lstat(host_dir.c_str(), &st) != 0) {
+      if (errno != ENOENT) return ErrnoStatus(absl::StrCat("lstat ", host_dir), errno);
+      return absl::FailedPreconditionError(
+          absl::StrCat("image entry ", host_dir, ": ", host_dir,
+                       " does not exist on the host, and is not created there (", image_dir, ")"));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("image entry ", host_dir, ": ", host_dir,
+                       " is not a directory on the host (a symlink?)"));
+    }
+    const std::string upper = absl::StrCat(scratch, "/", name, "/upper");
+    const std::string work = absl::StrCat(scratch, "/", name, "/work");
+    for (const std::string& dir : {upper, work}) {
+      std::filesystem::create_directories(dir, ec);
+      if (ec) return ErrnoStatus(absl::StrCat("mkdir -p ", dir), ec.value());
+    }
+    RMQ_ASSIGN_OR_RETURN(std::string image_fd, LayerPath(image_dir, plan));
+    RMQ_ASSIGN_OR_RETURN(std::string host_fd, LayerPath(host_dir, plan));
+    RMQ_ASSIGN_OR_RETURN(std::string upper_fd, LayerPath(upper, plan));
+    RMQ_ASSIGN_OR_RETURN(std::string work_fd, LayerPath(work, plan));
+    const std::string writable = absl::StrCat(",upperdir=", upper_fd, ",workdir=", work_fd);
+    const std::string writable_shown = absl::StrCat(",upperdir=", upper, ",workdir=", work);
+    plan.overlays.push_back(
+        OverlayOp{.target = host_dir,
+                  .options = absl::StrCat("lowerdir=", image_fd, ":", host_fd, writable),
+                  .options_alone = absl::StrCat("lowerdir=", image_fd, writable),
+                  .shown = absl::StrCat("lowerdir=", image_dir, ":", host_dir, writable_shown),
+                  .shown_alone = absl::StrCat("lowerdir=", image_dir, writable_shown)});
+  }
+  plan.private_shm = true;
+  plan.new_mount_ns = true;
+  return absl::OkStatus();
+}
+
 // The MS_* flags of the mount at `path` that a read-only bind remount must keep (runc does the
 // same: the kernel refuses to clear locked flags, and silently clearing nosuid/nodev is wrong).
 unsigned long KeptMountFlags(const struct statfs& fs) {  // NOLINT(google-runtime-int): mount(2)
@@ -258,6 +376,29 @@ bool DupTo(int from, int to) {
     if (::mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
       Fail(err_fd, Step::kMountSys, 0, 0, errno);
     }
+  }
+  for (size_t i = 0; i < plan.layers.size(); ++i) {
+    const LayerOp& l = plan.layers[i];
+    const int fd = ::open(l.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || ::dup3(fd, l.fd, O_CLOEXEC) != l.fd) {
+      Fail(err_fd, Step::kOpenLayer, static_cast<int32_t>(i), 0, errno);
+    }
+    ::close(fd);
+  }
+  // The image over the host's top-level directories; the kernel refuses a lower layer that lies
+  // under another one (ELOOP; EINVAL on older kernels): then the image's directory alone.
+  for (size_t i = 0; i < plan.overlays.size(); ++i) {
+    const OverlayOp& o = plan.overlays[i];
+    const auto index = static_cast<int32_t>(i);
+    if (::mount("overlay", o.target.c_str(), "overlay", 0, o.options.c_str()) == 0) continue;
+    if (errno != ELOOP && errno != EINVAL) Fail(err_fd, Step::kOverlay, index, 0, errno);
+    if (::mount("overlay", o.target.c_str(), "overlay", 0, o.options_alone.c_str()) != 0) {
+      Fail(err_fd, Step::kOverlay, index, 1, errno);
+    }
+  }
+  if (plan.private_shm &&
+      ::mount("shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, kShmOptions) != 0) {
+    Fail(err_fd, Step::kMountShm, 0, 0, errno);
   }
   for (size_t i = 0; i < plan.mounts.size(); ++i) {
     const MountOp& m = plan.mounts[i];
@@ -343,6 +484,19 @@ std::string DescribeFailure(const ChildFailure& f, const ChildPlan& plan, const 
       return "umount -l /sys";
     case Step::kMountSys:
       return "mount -t sysfs sysfs /sys";
+    case Step::kOpenLayer: {
+      const bool ok = f.index >= 0 && static_cast<size_t>(f.index) < plan.layers.size();
+      return absl::StrCat("open ", ok ? plan.layers[f.index].path : "?", " (overlay layer)");
+    }
+    case Step::kOverlay: {
+      const bool ok = f.index >= 0 && static_cast<size_t>(f.index) < plan.overlays.size();
+      if (!ok) return "mount -t overlay";
+      const OverlayOp& o = plan.overlays[f.index];
+      return absl::StrCat("mount -t overlay overlay ", o.target, " -o ",
+                          f.sub == 0 ? o.shown : o.shown_alone);
+    }
+    case Step::kMountShm:
+      return absl::StrCat("mount -t tmpfs -o nosuid,nodev,noexec,", kShmOptions, " shm /dev/shm");
     case Step::kMkdir: {
       const bool ok = m != nullptr && f.sub >= 0 && static_cast<size_t>(f.sub) < m->mkdirs.size();
       return absl::StrCat("mkdir ", ok ? m->mkdirs[f.sub] : target);
@@ -377,12 +531,6 @@ std::string DescribeFailure(const ChildFailure& f, const ChildPlan& plan, const 
   return "unknown step";
 }
 
-absl::StatusOr<int> OpenCloexec(const std::string& path, int flags, mode_t mode) {
-  const int fd = AboveStdio(::open(path.c_str(), flags | O_CLOEXEC, mode));
-  if (fd < 0) return ErrnoStatus(absl::StrCat("open ", path), errno);
-  return fd;
-}
-
 }  // namespace
 
 absl::StatusOr<pid_t> SpawnInPod(const SpawnSpec& spec) {
@@ -392,7 +540,9 @@ absl::StatusOr<pid_t> SpawnInPod(const SpawnSpec& spec) {
     for (int fd : {plan.netns_fd, plan.stdin_fd, plan.log_fd}) {
       if (fd >= 0) ::close(fd);
     }
+    for (int fd : plan.image_fds) ::close(fd);
   };
+  RMQ_RETURN_IF_ERROR(PlanImage(spec, plan));
   if (!spec.netns_path.empty()) {
     RMQ_ASSIGN_OR_RETURN(plan.netns_fd, OpenCloexec(spec.netns_path, O_RDONLY, 0));
   }

@@ -15,9 +15,13 @@
 // again by the ProcessIdentity the old one recorded (pid + start time, which tells a reused pid
 // apart) and adopts it (ProcessWatcher::Adopt).
 //
-// Mount points that do not exist are created on the host file system (a mount namespace hides
-// mounts, not files): e.g. an empty /etc/config directory remains after the pod is gone. The
-// mounts themselves live only in the pod process's namespace and vanish with its last process.
+// With an image (`image_root`), the image's top-level directories are overlaid first (writes go
+// to `scratch_dir`), /dev/shm gets a private tmpfs, and the volumes' mount points are created
+// inside those overlays (in the scratch dir: neither ROOT nor the host's /X is written).
+// Mount points outside them that do not exist are created on the host file system (a mount
+// namespace hides mounts, not files): e.g. an empty /etc/config directory remains after the pod
+// is gone. The mounts themselves live only in the pod process's namespace and vanish with its
+// last process.
 //
 // Thread-safe: the child runs only async-signal-safe calls between fork and exec (everything is
 // prepared before the fork). Blocking: returns once the child exec'd or failed (milliseconds).
@@ -59,16 +63,28 @@ struct SpawnSpec {
   std::string working_dir{};       // empty: "/"
   std::string netns_path{};        // /run/netns/<name>; empty: the host's network namespace
   std::string hostname{};          // empty: the host's UTS namespace; else an own one
-  std::vector<Mount> mounts{};     // applied in order (a later one may nest in an earlier one)
-  std::string hosts_file{};        // bind-mounted read-only over /etc/hosts; empty: none
-  std::string log_path{};          // stdout + stderr, appended (created 0640); empty: /dev/null
-  std::optional<uid_t> uid{};      // run as this user (after the mounts)
-  std::optional<gid_t> gid{};      // and this group (also the only supplementary group)
+  // The container image's file system (deploy/README.md, "Contract with the node agent"): a host
+  // directory laid out like the image's /. Each top-level entry X (a directory) becomes an overlay
+  // at /X: the image's X over the host's /X (lowerdir=ROOT/X:/X), or the image's X alone when the
+  // kernel refuses the overlap because ROOT lies under /X (ELOOP/EINVAL). A /X missing on the host
+  // is an error (nothing is created on the host's /). Then a private tmpfs on /dev/shm. All before
+  // `mounts`, whose mount points are then created inside the overlays. Empty: no image.
+  std::string image_root{};
+  // The container's writable layer, required with `image_root`: upper and work dirs per entry
+  // (scratch_dir/X/upper, scratch_dir/X/work), created if missing; outside `image_root`, which is
+  // never written. Give each container start a fresh one (a restarted container starts clean).
+  std::string scratch_dir{};
+  std::vector<Mount> mounts{};  // applied in order (a later one may nest in an earlier one)
+  std::string hosts_file{};     // bind-mounted read-only over /etc/hosts; empty: none
+  std::string log_path{};       // stdout + stderr, appended (created 0640); empty: /dev/null
+  std::optional<uid_t> uid{};   // run as this user (after the mounts)
+  std::optional<gid_t> gid{};   // and this group (also the only supplementary group)
 };
 
 // Starts the process; its pid (== its process group and session id). Errors: InvalidArgument
-// for a bad spec, NotFound for a missing program, netns, host path or log directory, else the
-// failing step, e.g. `mount --bind /a /etc/config: No such file or directory`.
+// for a bad spec, NotFound for a missing program, netns, host path or log directory,
+// FailedPrecondition for an image entry X without a /X on the host, else the failing step, e.g.
+// `mount --bind /a /etc/config: No such file or directory`.
 absl::StatusOr<pid_t> SpawnInPod(const SpawnSpec& spec);
 
 // kill(pid, sig) / kill(-pgid, sig). NotFound if there is no such process (group).

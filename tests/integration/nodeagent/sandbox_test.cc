@@ -27,11 +27,13 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -84,6 +86,30 @@ std::string ReadFile(const std::string& path) {
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::trunc);
   out << content;
+}
+
+// Every file and directory under `dir` with the files' contents: equal snapshots = nothing written.
+std::string TreeSnapshot(const std::string& dir) {
+  std::set<std::string> lines;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    const std::string rel = e.path().string().substr(dir.size());
+    lines.insert(e.is_regular_file() ? absl::StrCat(rel, "=", ReadFile(e.path().string()))
+                                     : absl::StrCat(rel, "/"));
+  }
+  std::string all;
+  for (const std::string& line : lines) absl::StrAppend(&all, line, "\n");
+  return all;
+}
+
+// `ls dir | tr '\n' ' '` under LC_ALL=C, plus `extra`.
+std::string LsLine(const std::string& dir, const std::vector<std::string>& extra = {}) {
+  std::set<std::string> names(extra.begin(), extra.end());
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.insert(e.path().filename().string());
+  }
+  std::string line;
+  for (const std::string& n : names) absl::StrAppend(&line, n, " ");
+  return line;
 }
 
 // The first line a TCP server at ip:port sends, retrying refused connections until `limit` (the
@@ -553,6 +579,159 @@ TEST_F(SandboxTest, FailuresInThePodSetupAreReported) {
   EXPECT_EQ(no_program.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(absl::StrContains(no_program.status().message(), "execve /nonexistent/rmq-program"))
       << no_program.status();
+}
+
+TEST_F(SandboxTest, ImageRootIsOverlaidWithWritesInTheScratchDirAndAPrivateDevShm) {
+  Pod pod = MakePod("sbx-i", absl::StrCat("a1a1a1a1-0000-4000-8000-00000000", sfx_));
+  ASSERT_FALSE(pod.net.netns_path.empty());
+  const std::string image = tmp_ + "/image";
+  const std::string scratch = tmp_ + "/scratch";
+  std::filesystem::create_directories(image + "/home/app/bin");
+  std::filesystem::create_directories(image + "/home/app/conf");
+  std::filesystem::create_directories(tmp_ + "/vol");
+  WriteFile(image + "/home/app/bin/run.sh", "#!/bin/sh\necho \"run $(cat ../conf/x.conf)\"\n");
+  ::chmod((image + "/home/app/bin/run.sh").c_str(), 0755);
+  WriteFile(image + "/home/app/conf/x.conf", "x-" + sfx_);
+  const std::string image_before = TreeSnapshot(image);
+  const std::string host_home_before = LsLine("/home");
+  const std::string host_shm_file = absl::StrCat("/dev/shm/rmqsbx-host-", sfx_);
+  const std::string pod_shm_name = absl::StrCat("rmqsbx-pod-", sfx_);
+  WriteFile(host_shm_file, "host");
+  absl::Cleanup remove_shm_files = [&] {
+    std::filesystem::remove(host_shm_file);
+    std::filesystem::remove("/dev/shm/" + pod_shm_name);
+  };
+
+  const std::string script = absl::StrCat(
+      "./run.sh\n", "echo \"home=$(ls /home | tr '\\n' ' ')\"\n",
+      "echo changed > /home/app/conf/x.conf && echo \"conf=$(cat /home/app/conf/x.conf)\"\n",
+      "mkdir /home/app/new && echo new > /home/app/new/f && echo new_rw=yes\n",
+      "echo vol > /home/app/data/v && echo vol_rw=yes\n", "echo shm > /dev/shm/", pod_shm_name,
+      " && echo \"shm=$(ls /dev/shm | tr '\\n' ' ')\"\n",
+      "echo \"shm_fs=$(stat -f -c %T /dev/shm)\"\n");
+  absl::StatusOr<pid_t> pid =
+      SpawnInPod({.argv = {"sh", "-c", script},
+                  .env = kPodEnv,
+                  .working_dir = "/home/app/bin",
+                  .netns_path = pod.net.netns_path,
+                  .hostname = pod.name,
+                  .image_root = image,
+                  .scratch_dir = scratch,
+                  .mounts = {{.host_path = tmp_ + "/vol", .container_path = "/home/app/data"}},
+                  .log_path = pod.dir + "/image.log"});
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  process_groups_.push_back(*pid);
+  absl::StatusOr<std::unique_ptr<ProcessWatcher>> watcher =
+      ProcessWatcher::Watch(io_.get_executor(), *pid);
+  ASSERT_TRUE(watcher.ok()) << watcher.status();
+  absl::StatusOr<ExitStatus> exit = WaitExit(**watcher, io_, seconds(20));
+  const std::string log = ReadFile(pod.dir + "/image.log");
+  ASSERT_TRUE(exit.ok()) << exit.status() << "\n" << log;
+  EXPECT_EQ(*exit, (ExitStatus{.kind = ExitStatus::Kind::kExited, .code = 0})) << log;
+
+  EXPECT_TRUE(absl::StrContains(log, absl::StrCat("run x-", sfx_, "\n"))) << log;
+  // The image's /home over the host's: both the image's app and the host's entries.
+  EXPECT_TRUE(absl::StrContains(log, absl::StrCat("home=", LsLine("/home", {"app"}), "\n"))) << log;
+  EXPECT_TRUE(absl::StrContains(log, "conf=changed\n")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "new_rw=yes\n")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "vol_rw=yes\n")) << log;
+  // /dev/shm: a tmpfs of its own, the host's files not in it, the pod's not on the host.
+  EXPECT_TRUE(absl::StrContains(log, absl::StrCat("shm=", pod_shm_name, " \n"))) << log;
+  EXPECT_TRUE(absl::StrContains(log, "shm_fs=tmpfs\n")) << log;
+  EXPECT_FALSE(std::filesystem::exists("/dev/shm/" + pod_shm_name));
+
+  // Writes went to the scratch dir; the image root and the host's /home are untouched.
+  EXPECT_EQ(TreeSnapshot(image), image_before);
+  EXPECT_EQ(LsLine("/home"), host_home_before);
+  EXPECT_EQ(ReadFile(scratch + "/home/upper/app/conf/x.conf"), "changed\n");
+  EXPECT_EQ(ReadFile(scratch + "/home/upper/app/new/f"), "new\n");
+  EXPECT_TRUE(std::filesystem::is_directory(scratch + "/home/upper/app/data"));  // mount point
+  EXPECT_EQ(ReadFile(tmp_ + "/vol/v"), "vol\n");
+
+  // Nothing stays mounted: the host never saw the mounts, and the scratch dir can go.
+  const std::string host_mounts = ReadFile("/proc/self/mounts");
+  EXPECT_FALSE(absl::StrContains(host_mounts, scratch)) << host_mounts;
+  EXPECT_FALSE(absl::StrContains(host_mounts, image)) << host_mounts;
+  std::error_code ec;
+  std::filesystem::remove_all(scratch, ec);
+  EXPECT_FALSE(ec) << ec.message();
+}
+
+TEST_F(SandboxTest, ImageRootUnderItsOwnEntryGetsTheImageDirectoryAlone) {
+  // The image root lies under the host directory its entry overlays (e.g. /tmp/x/root/tmp over
+  // /tmp): the kernel refuses lowerdir=ROOT/tmp:/tmp (ELOOP), so the image's /tmp is used alone.
+  const std::string top = tmp_.substr(1, tmp_.find('/', 1) - 1);  // "tmp"
+  ASSERT_FALSE(top.empty());
+  const std::string image = tmp_ + "/eloop-image";
+  const std::string scratch = tmp_ + "/eloop-scratch";
+  std::filesystem::create_directories(absl::StrCat(image, "/", top));
+  WriteFile(absl::StrCat(image, "/", top, "/marker"), "marker-" + sfx_);
+  const std::string image_before = TreeSnapshot(image);
+  const std::string script =
+      absl::StrCat("echo \"marker=$(cat /", top, "/marker)\"\n", "if [ -e ", tmp_,
+                   " ]; then echo host_visible=yes; else echo host_visible=no; fi\n", "echo w > /",
+                   top, "/written && echo written=yes\n");
+  const std::string log_path = tmp_ + "/eloop.log";
+  absl::StatusOr<pid_t> pid = SpawnInPod({.argv = {"sh", "-c", script},
+                                          .env = kPodEnv,
+                                          .image_root = image,
+                                          .scratch_dir = scratch,
+                                          .log_path = log_path});
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  process_groups_.push_back(*pid);
+  absl::StatusOr<std::unique_ptr<ProcessWatcher>> watcher =
+      ProcessWatcher::Watch(io_.get_executor(), *pid);
+  ASSERT_TRUE(watcher.ok()) << watcher.status();
+  absl::StatusOr<ExitStatus> exit = WaitExit(**watcher, io_, seconds(20));
+  const std::string log = ReadFile(log_path);
+  ASSERT_TRUE(exit.ok()) << exit.status() << "\n" << log;
+  EXPECT_EQ(*exit, (ExitStatus{.kind = ExitStatus::Kind::kExited, .code = 0})) << log;
+  EXPECT_TRUE(absl::StrContains(log, absl::StrCat("marker=marker-", sfx_, "\n"))) << log;
+  EXPECT_TRUE(absl::StrContains(log, "host_visible=no\n")) << log;  // the image's alone
+  EXPECT_TRUE(absl::StrContains(log, "written=yes\n")) << log;
+  EXPECT_EQ(ReadFile(absl::StrCat(scratch, "/", top, "/upper/written")), "w\n");
+  EXPECT_EQ(TreeSnapshot(image), image_before);
+  EXPECT_FALSE(std::filesystem::exists(absl::StrCat("/", top, "/written")));
+  EXPECT_FALSE(absl::StrContains(ReadFile("/proc/self/mounts"), scratch));
+}
+
+TEST_F(SandboxTest, ImageEntriesMissingOnTheHostAndBadImageSpecsAreErrors) {
+  const std::string image = tmp_ + "/missing-image";
+  const std::string missing = absl::StrCat("rmqsbx-missing-", sfx_);
+  std::filesystem::create_directories(absl::StrCat(image, "/home"));
+  std::filesystem::create_directories(absl::StrCat(image, "/", missing));
+  ASSERT_FALSE(std::filesystem::exists("/" + missing));
+  absl::StatusOr<pid_t> pid = SpawnInPod(
+      {.argv = {"true"}, .env = kPodEnv, .image_root = image, .scratch_dir = tmp_ + "/s1"});
+  EXPECT_EQ(pid.status().code(), absl::StatusCode::kFailedPrecondition) << pid.status();
+  EXPECT_TRUE(absl::StrContains(pid.status().message(), absl::StrCat("image entry /", missing)))
+      << pid.status();
+  EXPECT_FALSE(std::filesystem::exists("/" + missing));  // not created on the host
+
+  const std::string ok_image = tmp_ + "/ok-image";
+  std::filesystem::create_directories(ok_image + "/home");
+  WriteFile(ok_image + "/file", "a top-level file");
+  EXPECT_EQ(SpawnInPod({.argv = {"true"}, .image_root = ok_image, .scratch_dir = tmp_ + "/s2"})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);  // top-level entries must be directories
+  std::filesystem::remove(ok_image + "/file");
+  EXPECT_EQ(SpawnInPod({.argv = {"true"}, .image_root = ok_image}).status().code(),
+            absl::StatusCode::kInvalidArgument);  // no scratch dir
+  EXPECT_EQ(SpawnInPod({.argv = {"true"}, .scratch_dir = tmp_ + "/s3"}).status().code(),
+            absl::StatusCode::kInvalidArgument);  // a scratch dir without an image
+  EXPECT_EQ(
+      SpawnInPod({.argv = {"true"}, .image_root = ok_image, .scratch_dir = ok_image + "/scratch"})
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);  // the image root is never written
+  EXPECT_FALSE(std::filesystem::exists(ok_image + "/scratch"));
+  EXPECT_EQ(
+      SpawnInPod(
+          {.argv = {"true"}, .image_root = tmp_ + "/no-such-image", .scratch_dir = tmp_ + "/s4"})
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
 }
 
 TEST_F(SandboxTest, RunsAsTheGivenUserAndGroup) {
