@@ -33,8 +33,9 @@ std::string OsImage() {
   std::ifstream in("/etc/os-release");
   std::string line;
   while (std::getline(in, line)) {
-    if (absl::ConsumePrefix(&line, "PRETTY_NAME=")) {
-      std::string value(absl::StripAsciiWhitespace(line));
+    absl::string_view rest(line);
+    if (absl::ConsumePrefix(&rest, "PRETTY_NAME=")) {
+      std::string value(absl::StripAsciiWhitespace(rest));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }
@@ -75,19 +76,19 @@ absl::StatusOr<MachineInfo> ReadMachineInfo(std::string internal_ip, std::string
   if (statvfs(state_dir.c_str(), &fs) != 0) {
     return absl::NotFoundError(absl::StrCat("statvfs ", state_dir, " failed"));
   }
-  machine.ephemeral_storage_bytes = static_cast<int64_t>(fs.f_blocks) * fs.f_frsize;
+  machine.ephemeral_storage_bytes = static_cast<int64_t>(fs.f_blocks * fs.f_frsize);
   return machine;
 }
 
 // --- NodeRegistrar -------------------------------------------------------------------------
 
-NodeRegistrar::NodeRegistrar(k8s::Client& client, asio::any_io_executor executor, NodeConfig config,
-                             NodeRegistrarOptions options)
+NodeRegistrar::NodeRegistrar(k8s::Client& client, const asio::any_io_executor& executor,
+                             NodeConfig config, NodeRegistrarOptions options)
     : client_(client),
       config_(std::move(config)),
       options_(options),
       since_(std::chrono::system_clock::now()),
-      timer_(std::move(executor)) {}
+      timer_(executor) {}
 
 void NodeRegistrar::Stop() {
   stopped_ = true;
@@ -233,7 +234,8 @@ asio::awaitable<void> NodeRegistrar::Run() {
 
 // --- PodBinder -----------------------------------------------------------------------------
 
-PodBinder::PodBinder(k8s::Client& client, asio::any_io_executor executor, std::string node_name)
+PodBinder::PodBinder(k8s::Client& client, const asio::any_io_executor& executor,
+                     std::string node_name)
     : client_(client),
       executor_(executor),
       node_name_(std::move(node_name)),

@@ -63,8 +63,8 @@ struct NodeRegistrarStats {
 
 class NodeRegistrar {
  public:
-  NodeRegistrar(k8s::Client& client, boost::asio::any_io_executor executor, NodeConfig config,
-                NodeRegistrarOptions options = {});
+  NodeRegistrar(k8s::Client& client, const boost::asio::any_io_executor& executor,
+                NodeConfig config, NodeRegistrarOptions options = {});
 
   boost::asio::awaitable<void> Run();
   void Stop();
@@ -105,7 +105,8 @@ struct PodBinderStats {
 
 class PodBinder {
  public:
-  PodBinder(k8s::Client& client, boost::asio::any_io_executor executor, std::string node_name);
+  PodBinder(k8s::Client& client, const boost::asio::any_io_executor& executor,
+            std::string node_name);
 
   // Until Stop(); returns once the informer and the running binds have finished.
   boost::asio::awaitable<void> Run();
