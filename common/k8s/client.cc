@@ -148,9 +148,18 @@ asio::awaitable<absl::StatusOr<ListResult>> Client::ListAll(const ResourceType& 
   co_return all;
 }
 
-asio::awaitable<absl::StatusOr<Json>> Client::Create(const ResourceType& type, Json object) {
+asio::awaitable<absl::StatusOr<Json>> Client::Create(const ResourceType& type, Json object,
+                                                     std::string subresource) {
   std::string ns = NamespaceOf(object);
-  std::string target = ResourcePath(type, ns, "");
+  std::string target;
+  if (subresource.empty()) {
+    target = ResourcePath(type, ns, "");
+  } else {
+    std::string name = NameOf(object);
+    absl::Status named = NeedName(absl::StrCat("POST ", type.plural, "/", subresource), name);
+    if (!named.ok()) co_return named;
+    target = ResourcePath(type, ns, name, subresource);
+  }
   absl::StatusOr<Json> created = co_await Call("POST", target, kJson, Serialize(object));
   co_return created;
 }

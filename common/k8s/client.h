@@ -101,8 +101,11 @@ class Client {
   // Every page; restarts once from the beginning if a continue token expires (410).
   boost::asio::awaitable<absl::StatusOr<ListResult>> ListAll(const ResourceType& type,
                                                              std::string ns, ListOptions options);
-  // `object` carries metadata.name (or generateName); the namespace is taken from it.
-  boost::asio::awaitable<absl::StatusOr<Json>> Create(const ResourceType& type, Json object);
+  // `object` carries metadata.name (or generateName); the namespace is taken from it. With a
+  // `subresource`, POSTs `object` to that subresource of the object it names (e.g. a Binding to
+  // pods/{name}/binding, an Eviction to pods/{name}/eviction).
+  boost::asio::awaitable<absl::StatusOr<Json>> Create(const ResourceType& type, Json object,
+                                                      std::string subresource = "");
   // PUT of the whole object; metadata.resourceVersion (when set) must still be current.
   boost::asio::awaitable<absl::StatusOr<Json>> Replace(const ResourceType& type, Json object,
                                                        std::string subresource = "");
