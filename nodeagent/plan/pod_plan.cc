@@ -13,10 +13,18 @@
 #include "absl/strings/str_join.h"
 #include "common/base/check.h"
 #include "common/base/status_macros.h"
+#include "nodeagent/plan/json_read.h"
 #include "nodeagent/plan/quantity.h"
 
 namespace rmq::nodeagent {
 namespace {
+
+using json::Array;
+using json::Bool;
+using json::Field;
+using json::Int;
+using json::Str;
+using json::Strings;
 
 constexpr char kReasonPayloadUrl[] = "type.rmq.apache.org/nodeagent.WaitingReason";
 constexpr uint32_t kDefaultFileMode = 0644;
@@ -25,46 +33,6 @@ constexpr int64_t kDefaultTokenExpirationSeconds = 3600;
 constexpr size_t kMaxHostnameLength = 63;
 // What containerd puts first in every container's env (oci.WithDefaultPathEnv).
 constexpr char kDefaultPath[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-// ---------------------------------------------------------------------------------------------
-// Lenient JSON reads: the API server validated the pod, so a wrong type is read as absent.
-
-const Json* Field(const Json& obj, std::string_view key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string Str(const Json& obj, std::string_view key) {
-  const Json* v = Field(obj, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-std::optional<int64_t> Int(const Json& obj, std::string_view key) {
-  const Json* v = Field(obj, key);
-  if (v == nullptr || !v->is_number_integer()) return std::nullopt;
-  return v->get<int64_t>();
-}
-
-bool Bool(const Json& obj, std::string_view key) {
-  const Json* v = Field(obj, key);
-  return v != nullptr && v->is_boolean() && v->get<bool>();
-}
-
-// obj[key] when it is an array, else an empty array.
-const Json& Array(const Json& obj, std::string_view key) {
-  static const Json kEmpty = Json::array();  // NOLINT: a constant, trivially destroyed in effect
-  const Json* v = Field(obj, key);
-  return v != nullptr && v->is_array() ? *v : kEmpty;
-}
-
-std::vector<std::string> Strings(const Json& obj, std::string_view key) {
-  std::vector<std::string> out;
-  for (const Json& item : Array(obj, key)) {
-    if (item.is_string()) out.push_back(item.get<std::string>());
-  }
-  return out;
-}
 
 std::string Quoted(std::string_view s) { return absl::StrCat("\"", std::string(s), "\""); }
 

@@ -6,29 +6,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/k8s/objects.h"
+#include "nodeagent/plan/json_read.h"
 
 namespace rmq::nodeagent {
 namespace {
 
+using json::Array;
+using json::Field;
+using json::Str;
+
 constexpr char kReasonContainerCreating[] = "ContainerCreating";
 constexpr char kReasonPodInitializing[] = "PodInitializing";
-
-const Json* Field(const Json& obj, std::string_view key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string Str(const Json& obj, std::string_view key) {
-  const Json* v = Field(obj, key);
-  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-const Json& Array(const Json& obj, std::string_view key) {
-  static const Json kEmpty = Json::array();  // NOLINT: a constant
-  const Json* v = Field(obj, key);
-  return v != nullptr && v->is_array() ? *v : kEmpty;
-}
 
 const Json& Spec(const Json& pod) {
   static const Json kEmpty = Json::object();  // NOLINT: a constant
