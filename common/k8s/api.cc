@@ -149,6 +149,21 @@ const ResourceType& StatefulSets() {
   static const auto* const t = new ResourceType{"apps", "v1", "statefulsets", "StatefulSet", true};
   return *t;
 }
+const ResourceType& PersistentVolumeClaims() {
+  static const auto* const t =
+      new ResourceType{"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
+  return *t;
+}
+const ResourceType& PersistentVolumes() {
+  static const auto* const t =
+      new ResourceType{"", "v1", "persistentvolumes", "PersistentVolume", false};
+  return *t;
+}
+const ResourceType& ServiceAccounts() {
+  static const auto* const t =
+      new ResourceType{"", "v1", "serviceaccounts", "ServiceAccount", true};
+  return *t;
+}
 const ResourceType& Leases() {
   static const auto* const t =
       new ResourceType{"coordination.k8s.io", "v1", "leases", "Lease", true};

@@ -59,6 +59,9 @@ const ResourceType& Pods();
 const ResourceType& Services();
 const ResourceType& Nodes();
 const ResourceType& StatefulSets();
+const ResourceType& PersistentVolumeClaims();
+const ResourceType& PersistentVolumes();  // cluster-scoped
+const ResourceType& ServiceAccounts();
 const ResourceType& Leases();
 const ResourceType& Events();  // events.k8s.io/v1
 const ResourceType& CustomResourceDefinitions();

@@ -168,6 +168,11 @@ TEST(ImageMapTest, TheRepositorysImageMapParses) {
   EXPECT_EQ(rocketmq->cmd, (std::vector<std::string>{"dummy"}));
   EXPECT_EQ(FindEnv(rocketmq->env, "ROCKETMQ_HOME"), "/home/rocketmq/rocketmq-5.3.3");
   EXPECT_EQ(images->Find("docker.io/apache/rocketmq:5.1.4")->root, "/cache/images/rocketmq-5.1.4");
+  const ImageEntry* host = images->Find("rmq-local/host");
+  ASSERT_NE(host, nullptr);
+  EXPECT_EQ(host->root, "/");
+  EXPECT_EQ(images->Find("rocketmq-agent:dev")->entrypoint,
+            (std::vector<std::string>{"/agent/main/rocketmq-agent"}));
 }
 
 TEST(ImageMapTest, EmptyFilesAndOptionalNulls) {

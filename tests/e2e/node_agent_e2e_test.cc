@@ -1,0 +1,573 @@
+// End to end: the rmq-node-agent binary runs pods for a real control plane (etcd, kube-apiserver,
+// kube-controller-manager). StatefulSet pods reach each other by their stable DNS names, scale
+// down gracefully and keep their volumes; a failing liveness probe restarts a container; the
+// agent can be killed and restarted without disturbing its pods; a RocketMQ name server and
+// broker run as pods and carry a message sent from the host; on SIGTERM the agent leaves nothing
+// behind. Needs root (it fails without it, never skips).
+//
+// The agent gets its own bridge, pod range, name prefixes and state directory, so the test does
+// not touch a demo running on the same machine.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/child_process.h"
+#include "tests/support/local_control_plane.h"
+
+namespace rmq::testing {
+namespace {
+
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kBridge[] = "rmqe2e0";
+constexpr char kPodCidr[] = "10.246.0.0/16";
+constexpr char kGateway[] = "10.246.0.1";
+constexpr char kNetnsPrefix[] = "rmqe2e-";
+constexpr char kVethPrefix[] = "rmqx";
+constexpr char kNode[] = "e2e-node";
+
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Polls `check` every 250 ms until it returns true or `timeout` passes.
+bool WaitFor(const std::function<bool()>& check, seconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (check()) return true;
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+  return check();
+}
+
+std::string Trim(std::string s) { return std::string(absl::StripAsciiWhitespace(s)); }
+
+class NodeAgentE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_EQ(::geteuid(), 0u) << "the node agent needs root (network namespaces, mounts)";
+    char tmpl[] = "/tmp/rmq-nodeagent-e2e-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = new std::string(tmpl);
+
+    // The local RocketMQ image (cached after its first build).
+    absl::StatusOr<CapturedRun> images = RunCapturing(
+        {std::string(RMQ_SOURCE_DIR) + "/scripts/local-images.sh"}, {}, std::chrono::minutes(5));
+    ASSERT_TRUE(images.ok()) << images.status();
+    ASSERT_EQ(images->exit_status, 0) << images->err;
+    images_dir_ = new std::string(Trim(images->out));
+
+    absl::StatusOr<std::unique_ptr<LocalControlPlane>> plane =
+        LocalControlPlane::Start({.with_controller_manager = true});
+    ASSERT_TRUE(plane.ok()) << plane.status();
+    plane_ = plane->release();
+    StartAgent();
+    ASSERT_TRUE(WaitFor(
+        [] {
+          absl::StatusOr<std::string> ready =
+              plane_->Kubectl({"get", "node", kNode, "-o",
+                               "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"});
+          return ready.ok() && *ready == "True";
+        },
+        seconds(60)))
+        << agent_->Log();
+  }
+
+  static void TearDownTestSuite() {
+    if (agent_ != nullptr && agent_->Running()) {
+      agent_->Signal(SIGTERM);
+      agent_->WaitExit(seconds(120));
+    }
+    delete agent_;
+    agent_ = nullptr;
+    delete plane_;
+    plane_ = nullptr;
+    if (dir_ != nullptr && std::getenv("RMQ_KEEP_TEST_DIRS") == nullptr) {
+      std::error_code ec;
+      std::filesystem::remove_all(*dir_, ec);
+    }
+    delete dir_;
+    dir_ = nullptr;
+    delete images_dir_;
+    images_dir_ = nullptr;
+  }
+
+  static void StartAgent() {
+    absl::StatusOr<std::unique_ptr<ChildProcess>> agent =
+        ChildProcess::Start({RMQ_NODE_AGENT,
+                             "--kubeconfig",
+                             plane_->kubeconfig_path(),
+                             "--images",
+                             std::string(RMQ_SOURCE_DIR) + "/deploy/local/images/images.yaml",
+                             "--node-name",
+                             kNode,
+                             "--state-dir",
+                             *dir_ + "/node",
+                             "--bridge",
+                             kBridge,
+                             "--pod-cidr",
+                             kPodCidr,
+                             "--gateway",
+                             kGateway,
+                             "--service-cidr",
+                             "10.97.0.0/16",
+                             "--netns-prefix",
+                             kNetnsPrefix,
+                             "--veth-prefix",
+                             kVethPrefix,
+                             "--log-level",
+                             "debug"},
+                            {{"RMQ_IMAGES", *images_dir_}, {"RMQ_BUILD_DIR", RMQ_BUILD_DIR}},
+                            *dir_ + "/node-agent.log");
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = agent->release();
+  }
+
+  static absl::StatusOr<std::string> Kubectl(const std::vector<std::string>& args) {
+    return plane_->Kubectl(args);
+  }
+
+  static void Apply(const std::string& name, const std::string& yaml) {
+    const std::string path = absl::StrCat(*dir_, "/", name, ".yaml");
+    std::ofstream(path) << yaml;
+    absl::StatusOr<std::string> out = Kubectl({"apply", "-f", path});
+    ASSERT_TRUE(out.ok()) << out.status();
+  }
+
+  static std::optional<Json> GetPod(const std::string& ns, const std::string& name) {
+    absl::StatusOr<std::string> out = Kubectl({"-n", ns, "get", "pod", name, "-o", "json"});
+    if (!out.ok()) return std::nullopt;
+    return Json::parse(*out, nullptr, false);
+  }
+
+  static bool PodReady(const Json& pod) {
+    for (const Json& c : pod["status"].value("conditions", Json::array())) {
+      if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
+    }
+    return false;
+  }
+
+  static bool WaitReady(const std::string& ns, const std::string& name, seconds timeout) {
+    return WaitFor(
+        [&] {
+          std::optional<Json> pod = GetPod(ns, name);
+          return pod && PodReady(*pod);
+        },
+        timeout);
+  }
+
+  static std::string ContainerPid(const Json& pod, const std::string& container) {
+    for (const Json& c : pod["status"].value("containerStatuses", Json::array())) {
+      if (c.value("name", "") != container) continue;
+      std::string id = c.value("containerID", "");
+      if (id.rfind("proc://", 0) == 0) return id.substr(7);
+    }
+    return "";
+  }
+
+  static const Json* ContainerStatus(const Json& pod, const std::string& container) {
+    for (const Json& c : pod["status"]["containerStatuses"]) {
+      if (c.value("name", "") == container) return &c;
+    }
+    return nullptr;
+  }
+
+  // Runs `argv` inside the pod's container (its mount, UTS and network namespaces), as
+  // `kubectl exec` would.
+  static CapturedRun Exec(const std::string& ns, const std::string& pod_name,
+                          const std::string& container, const std::vector<std::string>& argv) {
+    std::optional<Json> pod = GetPod(ns, pod_name);
+    if (!pod) return {.exit_status = -2, .out = "", .err = "no pod " + pod_name};
+    const std::string pid = ContainerPid(*pod, container);
+    if (pid.empty()) return {.exit_status = -2, .out = "", .err = "no running container"};
+    std::vector<std::string> full = {"nsenter", "-t", pid, "-m", "-u", "-n", "--"};
+    full.insert(full.end(), argv.begin(), argv.end());
+    absl::StatusOr<CapturedRun> run = RunCapturing(full, {}, seconds(30));
+    if (!run.ok()) return {.exit_status = -2, .out = "", .err = run.status().ToString()};
+    return *run;
+  }
+
+  static std::vector<std::string> PodNetworks() {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/run/netns", ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind(kNetnsPrefix, 0) == 0) out.push_back(name);
+    }
+    return out;
+  }
+
+  static bool LinkExists(const std::string& name) {
+    return std::filesystem::exists("/sys/class/net/" + name);
+  }
+
+  static inline std::string* dir_ = nullptr;
+  static inline std::string* images_dir_ = nullptr;
+  static inline LocalControlPlane* plane_ = nullptr;
+  static inline ChildProcess* agent_ = nullptr;
+};
+
+constexpr char kWebYaml[] = R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: e2e-sts}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: e2e-sts}
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web, namespace: e2e-sts}
+spec:
+  serviceName: web
+  replicas: 3
+  podManagementPolicy: Parallel
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 20
+      containers:
+        - name: web
+          image: rmq-local/host
+          command:
+            - /bin/sh
+            - -c
+            - |
+              trap 'echo "bye from $(hostname)" > / mnt / terminated;
+kill $server; exit 0' TERM
+              hostname > /mnt/hostname
+              python3 -m http.server 8080 --directory /mnt &
+              server=$!
+              wait
+          ports: [{name: http, containerPort: 8080}]
+          readinessProbe:
+            httpGet: {path: /hostname, port: http}
+            periodSeconds: 1
+          volumeMounts: [{name: data, mountPath: /mnt}]
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: {requests: {storage: 1Gi}}
+)";
+
+TEST_F(NodeAgentE2eTest, StatefulSetPodsReachEachOtherScaleDownGracefullyAndKeepTheirData) {
+  const Clock::time_point t0 = Clock::now();
+  Apply("web", kWebYaml);
+  for (const char* pod : {"web-0", "web-1", "web-2"}) {
+    ASSERT_TRUE(WaitReady("e2e-sts", pod, seconds(120))) << pod << "\n" << agent_->Log();
+  }
+  std::printf("[e2e] StatefulSet web (3 pods, Parallel): apply -> all Ready in %.1f s\n",
+              SecondsSince(t0));
+
+  // Running, Ready, distinct addresses in the pod range.
+  std::set<std::string> ips;
+  for (const char* name : {"web-0", "web-1", "web-2"}) {
+    std::optional<Json> pod = GetPod("e2e-sts", name);
+    ASSERT_TRUE(pod);
+    EXPECT_EQ((*pod)["status"]["phase"], "Running");
+    const std::string ip = (*pod)["status"].value("podIP", "");
+    EXPECT_EQ(ip.rfind("10.246.", 0), 0u) << ip;
+    ips.insert(ip);
+    EXPECT_EQ((*pod)["spec"]["nodeName"], kNode);
+  }
+  EXPECT_EQ(ips.size(), 3u);
+
+  // Each pod reaches the two others by their stable DNS names, and knows its own host name.
+  for (int i = 0; i < 3; ++i) {
+    const std::string self = absl::StrCat("web-", i);
+    CapturedRun host = Exec("e2e-sts", self, "web", {"hostname"});
+    EXPECT_EQ(Trim(host.out), self) << host.err;
+    for (int j = 0; j < 3; ++j) {
+      if (i == j) continue;
+      const std::string peer = absl::StrCat("web-", j);
+      CapturedRun got =
+          Exec("e2e-sts", self, "web",
+               {"curl", "-sf", "--max-time", "5",
+                absl::StrCat("http://", peer, ".web.e2e-sts.svc.cluster.local:8080/hostname")});
+      EXPECT_EQ(got.exit_status, 0) << self << " -> " << peer << ": " << got.err;
+      EXPECT_EQ(Trim(got.out), peer);
+    }
+  }
+  // The host reaches pods directly too.
+  absl::StatusOr<CapturedRun> from_host = RunCapturing(
+      {"curl", "-sf", "--max-time", "5", absl::StrCat("http://", *ips.begin(), ":8080/hostname")},
+      {}, seconds(10));
+  ASSERT_TRUE(from_host.ok());
+  EXPECT_EQ(from_host->exit_status, 0) << from_host->err;
+
+  // PVC data survives deleting the pod: the StatefulSet recreates web-0 on the same claim.
+  CapturedRun marked = Exec("e2e-sts", "web-0", "web", {"sh", "-c", "echo kept > /mnt/marker"});
+  ASSERT_EQ(marked.exit_status, 0) << marked.err;
+  const std::string old_uid = (*GetPod("e2e-sts", "web-0"))["metadata"]["uid"];
+  ASSERT_TRUE(Kubectl({"-n", "e2e-sts", "delete", "pod", "web-0", "--wait=false"}).ok());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::optional<Json> pod = GetPod("e2e-sts", "web-0");
+        return pod && (*pod)["metadata"]["uid"] != old_uid && PodReady(*pod);
+      },
+      seconds(120)))
+      << agent_->Log();
+  CapturedRun kept = Exec("e2e-sts", "web-0", "web", {"cat", "/mnt/marker"});
+  EXPECT_EQ(Trim(kept.out), "kept") << kept.err;
+  absl::StatusOr<std::string> claim =
+      Kubectl({"-n", "e2e-sts", "get", "pvc", "data-web-0", "-o", "jsonpath={.status.phase}"});
+  ASSERT_TRUE(claim.ok());
+  EXPECT_EQ(*claim, "Bound");
+
+  // Scale to 1: web-1 and web-2 get SIGTERM (their trap writes to their volumes) and go.
+  const Clock::time_point scaled = Clock::now();
+  ASSERT_TRUE(Kubectl({"-n", "e2e-sts", "scale", "statefulset", "web", "--replicas=1"}).ok());
+  ASSERT_TRUE(WaitFor([] { return !GetPod("e2e-sts", "web-1") && !GetPod("e2e-sts", "web-2"); },
+                      seconds(60)))
+      << agent_->Log();
+  const double gone_after = SecondsSince(scaled);
+  std::printf("[e2e] scale 3 -> 1: both pods gone after %.1f s\n", gone_after);
+  EXPECT_LT(gone_after, 20.0) << "the grace period ran out: SIGTERM was not handled";
+  for (const char* name : {"web-1", "web-2"}) {
+    std::ifstream bye(absl::StrCat(*dir_, "/node/pv/e2e-sts/data-", name, "/terminated"));
+    std::string line;
+    std::getline(bye, line);
+    EXPECT_EQ(line, absl::StrCat("bye from ", name));
+  }
+  EXPECT_TRUE(GetPod("e2e-sts", "web-0").has_value());
+  EXPECT_TRUE(WaitFor([] { return PodNetworks().size() == 1; }, seconds(10)))
+      << PodNetworks().size();
+}
+
+constexpr char kLivenessYaml[] = R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: liveness, namespace: default}
+spec:
+  terminationGracePeriodSeconds: 5
+  containers:
+    - name: app
+      image: rmq-local/host
+      command:
+        - /bin/sh
+        - -c
+        - |
+          echo start >> /mnt/starts
+          touch /mnt/alive
+          sleep 3
+          rm /mnt/alive
+          exec sleep 1000
+      livenessProbe:
+        exec: {command: [cat, /mnt/alive]}
+        periodSeconds: 1
+        failureThreshold: 2
+      volumeMounts: [{name: work, mountPath: /mnt}]
+  volumes: [{name: work, emptyDir: {}}]
+)";
+
+TEST_F(NodeAgentE2eTest, FailingLivenessProbeRestartsTheContainer) {
+  Apply("liveness", kLivenessYaml);
+  Json pod;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::optional<Json> p = GetPod("default", "liveness");
+        if (!p) return false;
+        const Json* c = ContainerStatus(*p, "app");
+        if (c == nullptr || c->value("restartCount", 0) < 1 || !(*c)["state"].contains("running")) {
+          return false;
+        }
+        pod = *p;
+        return true;
+      },
+      seconds(90)))
+      << agent_->Log();
+  const Json* c = ContainerStatus(pod, "app");
+  ASSERT_NE(c, nullptr);
+  const int restarts = (*c)["restartCount"];
+  const Json& last = (*c)["lastState"]["terminated"];
+  ASSERT_TRUE(last.is_object()) << c->dump();
+  // `exec sleep` got SIGTERM: 128 + 15.
+  EXPECT_EQ(last.value("exitCode", -1), 143) << last.dump();
+  EXPECT_EQ(pod["status"]["phase"], "Running");
+  // The emptyDir outlives container restarts; one line per start.
+  std::optional<Json> again = GetPod("default", "liveness");
+  ASSERT_TRUE(again);
+  if ((*ContainerStatus(*again, "app"))["restartCount"] == restarts) {
+    CapturedRun starts = Exec("default", "liveness", "app", {"cat", "/mnt/starts"});
+    EXPECT_EQ(std::count(starts.out.begin(), starts.out.end(), '\n'), restarts + 1) << starts.out;
+  }
+  ASSERT_TRUE(Kubectl({"delete", "pod", "liveness", "--wait=true", "--timeout=60s"}).ok());
+}
+
+constexpr char kSurvivorYaml[] = R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: survivor, namespace: default}
+spec:
+  containers:
+    - name: server
+      image: rmq-local/host
+      command: [python3, -m, http.server, "8080", --directory, /tmp]
+      readinessProbe:
+        tcpSocket: {port: 8080}
+        periodSeconds: 1
+)";
+
+TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem) {
+  Apply("survivor", kSurvivorYaml);
+  ASSERT_TRUE(WaitReady("default", "survivor", seconds(60))) << agent_->Log();
+  const Json before = *GetPod("default", "survivor");
+  const std::string pid = ContainerPid(before, "server");
+  ASSERT_FALSE(pid.empty());
+
+  agent_->Signal(SIGKILL);
+  ASSERT_TRUE(agent_->WaitExit(seconds(10)).has_value());
+  delete agent_;
+  agent_ = nullptr;
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(::kill(std::stoi(pid), 0), 0) << "the pod's process died with the agent";
+
+  StartAgent();
+  // The new agent adopts the process: same container, no restart, still Ready.
+  ASSERT_TRUE(
+      WaitFor([] { return agent_->Log().find("adopted container server") != std::string::npos; },
+              seconds(30)))
+      << agent_->Log();
+  std::this_thread::sleep_for(seconds(3));
+  const Json after = *GetPod("default", "survivor");
+  EXPECT_TRUE(PodReady(after));
+  EXPECT_EQ(ContainerPid(after, "server"), pid);
+  EXPECT_EQ((*ContainerStatus(after, "server"))["restartCount"], 0);
+  EXPECT_EQ((*ContainerStatus(after, "server"))["state"]["running"]["startedAt"],
+            (*ContainerStatus(before, "server"))["state"]["running"]["startedAt"]);
+  // StatefulSet pods from the first test are still there and Ready too.
+  EXPECT_TRUE(WaitReady("e2e-sts", "web-0", seconds(10)));
+
+  // The adopted process is still watched: killing it is seen and the container restarted.
+  ASSERT_EQ(::kill(std::stoi(pid), SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::optional<Json> p = GetPod("default", "survivor");
+        return p && (*ContainerStatus(*p, "server"))["restartCount"] == 1 &&
+               ContainerPid(*p, "server") != pid && PodReady(*p);
+      },
+      seconds(60)))
+      << agent_->Log();
+  ASSERT_TRUE(Kubectl({"delete", "pod", "survivor", "--wait=true", "--timeout=60s"}).ok());
+}
+
+TEST_F(NodeAgentE2eTest, RocketMqNameServerAndBrokerCarryAMessageFromTheHost) {
+  const Clock::time_point t0 = Clock::now();
+  ASSERT_TRUE(
+      Kubectl({"apply", "-f", std::string(RMQ_SOURCE_DIR) + "/deploy/local/examples/rocketmq.yaml"})
+          .ok());
+  ASSERT_TRUE(WaitReady("rocketmq-demo", "namesrv-0", seconds(180))) << agent_->Log();
+  const double namesrv_ready = SecondsSince(t0);
+  ASSERT_TRUE(WaitReady("rocketmq-demo", "broker-0", seconds(240))) << agent_->Log();
+  const double all_ready = SecondsSince(t0);
+
+  // How much of apply -> Ready is the JVM: from each container's start to its pod's Ready.
+  auto start_to_ready = [](const Json& pod, const std::string& container) {
+    const Json* c = ContainerStatus(pod, container);
+    std::string started = (*c)["state"]["running"]["startedAt"];
+    std::string ready;
+    for (const Json& cond : pod["status"]["conditions"]) {
+      if (cond["type"] == "Ready") ready = cond["lastTransitionTime"];
+    }
+    auto parse = [](const std::string& t) {
+      std::tm tm{};
+      strptime(t.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+      return static_cast<double>(timegm(&tm));
+    };
+    return parse(ready) - parse(started);
+  };
+  const Json ns_pod = *GetPod("rocketmq-demo", "namesrv-0");
+  const Json broker_pod = *GetPod("rocketmq-demo", "broker-0");
+  std::printf(
+      "[e2e] RocketMQ: apply -> namesrv-0 Ready %.1f s, broker-0 Ready %.1f s; container start -> "
+      "Ready (JVM boot, +registration for the broker, 1 s resolution): namesrv %.0f s, broker "
+      "%.0f s\n",
+      namesrv_ready, all_ready, start_to_ready(ns_pod, "namesrv"),
+      start_to_ready(broker_pod, "broker"));
+
+  const std::string ns_ip = ns_pod["status"]["podIP"];
+  const std::string home = *images_dir_ + "/rocketmq-5.3.3/home/rocketmq/rocketmq-5.3.3";
+  const std::string body = absl::StrCat("hello-e2e-", ::getpid());
+  SpawnOptions env{
+      .env = {{"ROCKETMQ_HOME", home}, {"HOME", *dir_}}, .cwd = "", .truncate_log = false};
+  bool sent = false;
+  std::string last;
+  for (int i = 0; i < 10 && !sent; ++i) {
+    absl::StatusOr<CapturedRun> send = RunCapturing(
+        {home + "/bin/mqadmin", "sendMessage", "-n", ns_ip + ":9876", "-t", "E2eTopic", "-p", body},
+        env, seconds(60));
+    ASSERT_TRUE(send.ok()) << send.status();
+    last = send->out + send->err;
+    sent = send->exit_status == 0 && send->out.find("SEND_OK") != std::string::npos;
+    if (!sent) std::this_thread::sleep_for(seconds(3));
+  }
+  ASSERT_TRUE(sent) << last;
+  absl::StatusOr<CapturedRun> consume =
+      RunCapturing({home + "/bin/mqadmin", "consumeMessage", "-n", ns_ip + ":9876", "-t",
+                    "E2eTopic", "-c", "10"},
+                   env, seconds(60));
+  ASSERT_TRUE(consume.ok()) << consume.status();
+  EXPECT_NE(consume->out.find(body), std::string::npos) << consume->out << consume->err;
+
+  ASSERT_TRUE(Kubectl({"delete", "namespace", "rocketmq-demo", "--wait=false"}).ok());
+}
+
+// Last (gtest runs a suite's tests in order): SIGTERM stops every pod and removes everything.
+TEST_F(NodeAgentE2eTest, ShutdownLeavesNoProcessesNamespacesOrInterfaces) {
+  std::vector<std::string> pids;
+  absl::StatusOr<std::string> pods = Kubectl({"get", "pods", "-A", "-o", "json"});
+  ASSERT_TRUE(pods.ok());
+  for (const Json& pod : Json::parse(*pods)["items"]) {
+    for (const Json& c : pod["status"].value("containerStatuses", Json::array())) {
+      std::string id = c.value("containerID", "");
+      if (id.rfind("proc://", 0) == 0 && c["state"].contains("running")) {
+        pids.push_back(id.substr(7));
+      }
+    }
+  }
+  EXPECT_FALSE(pids.empty());
+  EXPECT_TRUE(LinkExists(kBridge));
+  agent_->Signal(SIGTERM);
+  std::optional<int> code = agent_->WaitExit(seconds(120));
+  ASSERT_TRUE(code.has_value()) << agent_->Log();
+  EXPECT_EQ(*code, 0) << agent_->Log();
+  for (const std::string& pid : pids) {
+    EXPECT_NE(::kill(std::stoi(pid), 0), 0) << "process " << pid << " survived the agent";
+  }
+  EXPECT_TRUE(PodNetworks().empty());
+  EXPECT_FALSE(LinkExists(kBridge));
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/sys/class/net", ec)) {
+    EXPECT_NE(e.path().filename().string().rfind(kVethPrefix, 0), 0u) << e.path();
+  }
+}
+
+}  // namespace
+}  // namespace rmq::testing
