@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -54,6 +55,12 @@ int Run(const NodeAgentOptions& options) {
   if (!rest.ok()) {
     log->critical("--kubeconfig {}: {}", options.kubeconfig, rest.status().ToString());
     return kExitUsage;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.state_dir, ec);
+  if (ec) {
+    log->critical("--state-dir {}: {}", options.state_dir, ec.message());
+    return kExitFailed;
   }
   char host[256] = {};
   ::gethostname(host, sizeof(host) - 1);

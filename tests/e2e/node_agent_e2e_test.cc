@@ -227,7 +227,7 @@ class NodeAgentE2eTest : public ::testing::Test {
   static inline ChildProcess* agent_ = nullptr;
 };
 
-constexpr char kWebYaml[] = R"(
+constexpr char kWebYaml[] = R"yaml(
 apiVersion: v1
 kind: Namespace
 metadata: {name: e2e-sts}
@@ -259,8 +259,7 @@ spec:
             - /bin/sh
             - -c
             - |
-              trap 'echo "bye from $(hostname)" > / mnt / terminated;
-kill $server; exit 0' TERM
+              trap 'echo "bye from $(hostname)" > /mnt/terminated; kill $server; exit 0' TERM
               hostname > /mnt/hostname
               python3 -m http.server 8080 --directory /mnt &
               server=$!
@@ -275,7 +274,7 @@ kill $server; exit 0' TERM
       spec:
         accessModes: [ReadWriteOnce]
         resources: {requests: {storage: 1Gi}}
-)";
+)yaml";
 
 TEST_F(NodeAgentE2eTest, StatefulSetPodsReachEachOtherScaleDownGracefullyAndKeepTheirData) {
   const Clock::time_point t0 = Clock::now();
@@ -361,7 +360,7 @@ TEST_F(NodeAgentE2eTest, StatefulSetPodsReachEachOtherScaleDownGracefullyAndKeep
       << PodNetworks().size();
 }
 
-constexpr char kLivenessYaml[] = R"(
+constexpr char kLivenessYaml[] = R"yaml(
 apiVersion: v1
 kind: Pod
 metadata: {name: liveness, namespace: default}
@@ -385,7 +384,7 @@ spec:
         failureThreshold: 2
       volumeMounts: [{name: work, mountPath: /mnt}]
   volumes: [{name: work, emptyDir: {}}]
-)";
+)yaml";
 
 TEST_F(NodeAgentE2eTest, FailingLivenessProbeRestartsTheContainer) {
   Apply("liveness", kLivenessYaml);
@@ -421,7 +420,7 @@ TEST_F(NodeAgentE2eTest, FailingLivenessProbeRestartsTheContainer) {
   ASSERT_TRUE(Kubectl({"delete", "pod", "liveness", "--wait=true", "--timeout=60s"}).ok());
 }
 
-constexpr char kSurvivorYaml[] = R"(
+constexpr char kSurvivorYaml[] = R"yaml(
 apiVersion: v1
 kind: Pod
 metadata: {name: survivor, namespace: default}
@@ -433,7 +432,7 @@ spec:
       readinessProbe:
         tcpSocket: {port: 8080}
         periodSeconds: 1
-)";
+)yaml";
 
 TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem) {
   Apply("survivor", kSurvivorYaml);
