@@ -17,19 +17,19 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace prober_internal;  // NOLINT(google-build-using-namespace): the tested helpers
 
-TEST(JoinHostPortTest, BracketsIpv6) {
+TEST(ProberJoinHostPortTest, BracketsIpv6) {
   EXPECT_EQ(JoinHostPort("10.0.0.7", 8080), "10.0.0.7:8080");
   EXPECT_EQ(JoinHostPort("web-0.svc", 80), "web-0.svc:80");
   EXPECT_EQ(JoinHostPort("fd00::7", 8080), "[fd00::7]:8080");
 }
 
-TEST(HttpRequestTargetTest, DefaultsToRootAndAddsTheLeadingSlash) {
+TEST(ProberHttpRequestTargetTest, DefaultsToRootAndAddsTheLeadingSlash) {
   EXPECT_EQ(HttpRequestTarget(""), "/");
   EXPECT_EQ(HttpRequestTarget("healthz"), "/healthz");
   EXPECT_EQ(HttpRequestTarget("/ready?verbose=1"), "/ready?verbose=1");
 }
 
-TEST(ClassifyHttpStatusTest, TwoAndThreeHundredsSucceedTheRestFail) {
+TEST(ProberClassifyHttpStatusTest, TwoAndThreeHundredsSucceedTheRestFail) {
   EXPECT_EQ(ClassifyHttpStatus(200, "ok"),
             (HandlerOutcome{.result = ProbeResult::kSuccess, .message = "ok"}));
   EXPECT_EQ(ClassifyHttpStatus(204, "").result, ProbeResult::kSuccess);
@@ -45,7 +45,7 @@ TEST(ClassifyHttpStatusTest, TwoAndThreeHundredsSucceedTheRestFail) {
   EXPECT_EQ(ClassifyHttpStatus(101, "").message, "HTTP probe failed with statuscode: 101");
 }
 
-TEST(AppendCappedTest, KeepsAtMostTheCap) {
+TEST(ProberAppendCappedTest, KeepsAtMostTheCap) {
   std::string out;
   AppendCapped(out, "abc", 5);
   EXPECT_EQ(out, "abc");
@@ -60,7 +60,7 @@ TEST(AppendCappedTest, KeepsAtMostTheCap) {
   EXPECT_EQ(big.back(), 'y');
 }
 
-TEST(ExecCandidatesTest, PathFromTheEnvOrTheDefault) {
+TEST(ProberExecCandidatesTest, PathFromTheEnvOrTheDefault) {
   EXPECT_THAT(ExecCandidates("/bin/sh", {"PATH=/x"}), ElementsAre("/bin/sh"));
   EXPECT_THAT(ExecCandidates("./run", {}), ElementsAre("./run"));
   EXPECT_THAT(ExecCandidates("sh", {"HOME=/root"}),
@@ -74,7 +74,7 @@ TEST(ExecCandidatesTest, PathFromTheEnvOrTheDefault) {
   EXPECT_THAT(ExecCandidates("cat", {"MYPATH=/a"}).front(), "/usr/local/sbin/cat");
 }
 
-TEST(HealthCheckCodecTest, EncodesTheServiceAsField1) {
+TEST(ProberHealthCheckCodecTest, EncodesTheServiceAsField1) {
   EXPECT_EQ(EncodeHealthCheckRequest(""), "");
   EXPECT_EQ(EncodeHealthCheckRequest("rmq"), std::string("\x0a\x03rmq", 5));
   const std::string long_name(200, 's');
@@ -84,7 +84,7 @@ TEST(HealthCheckCodecTest, EncodesTheServiceAsField1) {
   EXPECT_EQ(encoded.substr(3), long_name);
 }
 
-TEST(HealthCheckCodecTest, DecodesTheStatusAndSkipsUnknownFields) {
+TEST(ProberHealthCheckCodecTest, DecodesTheStatusAndSkipsUnknownFields) {
   EXPECT_EQ(DecodeHealthCheckResponse("").value(), 0);  // absent = UNKNOWN
   EXPECT_EQ(DecodeHealthCheckResponse(std::string("\x08\x01", 2)).value(), 1);
   EXPECT_EQ(DecodeHealthCheckResponse(std::string("\x08\x02", 2)).value(), 2);
@@ -107,7 +107,7 @@ TEST(HealthCheckCodecTest, DecodesTheStatusAndSkipsUnknownFields) {
   EXPECT_EQ(DecodeHealthCheckResponse(std::string("\x08\x02\x08\x01", 4)).value(), 1);
 }
 
-TEST(HealthCheckCodecTest, RejectsMalformedBytes) {
+TEST(ProberHealthCheckCodecTest, RejectsMalformedBytes) {
   EXPECT_FALSE(DecodeHealthCheckResponse(std::string("\x08", 1)).ok());      // no value
   EXPECT_FALSE(DecodeHealthCheckResponse(std::string("\x08\x80", 2)).ok());  // truncated
   EXPECT_FALSE(DecodeHealthCheckResponse(std::string("\x12\x05"
@@ -122,7 +122,7 @@ TEST(HealthCheckCodecTest, RejectsMalformedBytes) {
                    .ok());  // fixed64
 }
 
-TEST(HealthCheckCodecTest, StatusAndCodeNames) {
+TEST(ProberHealthCheckCodecTest, StatusAndCodeNames) {
   EXPECT_EQ(HealthStatusName(0), "UNKNOWN");
   EXPECT_EQ(HealthStatusName(1), "SERVING");
   EXPECT_EQ(HealthStatusName(2), "NOT_SERVING");
@@ -137,7 +137,7 @@ TEST(HealthCheckCodecTest, StatusAndCodeNames) {
   EXPECT_EQ(GrpcCodeName(42), "Code(42)");
 }
 
-class RunHandlerTest : public ::testing::Test {
+class ProberRunHandlerTest : public ::testing::Test {
  protected:
   HandlerOutcome Run(const Handler& handler, const ProbeTarget& target = {.pod_ip = "127.0.0.1"}) {
     return net::BlockOn(io_, RunHandler(handler, target, std::chrono::milliseconds(500), pool_));
@@ -147,7 +147,7 @@ class RunHandlerTest : public ::testing::Test {
   net::asio::thread_pool pool_{1};
 };
 
-TEST_F(RunHandlerTest, PortErrorFailsWithItsMessageForEveryKind) {
+TEST_F(ProberRunHandlerTest, PortErrorFailsWithItsMessageForEveryKind) {
   for (Handler::Kind kind : {Handler::Kind::kExec, Handler::Kind::kHttpGet,
                              Handler::Kind::kTcpSocket, Handler::Kind::kGrpc}) {
     Handler h{.kind = kind, .command = {"true"}, .port_error = "port \"web\" not found"};
@@ -156,7 +156,7 @@ TEST_F(RunHandlerTest, PortErrorFailsWithItsMessageForEveryKind) {
   }
 }
 
-TEST_F(RunHandlerTest, NetworkKindsNeedAValidPort) {
+TEST_F(ProberRunHandlerTest, NetworkKindsNeedAValidPort) {
   for (Handler::Kind kind :
        {Handler::Kind::kHttpGet, Handler::Kind::kTcpSocket, Handler::Kind::kGrpc}) {
     EXPECT_EQ(
@@ -166,7 +166,7 @@ TEST_F(RunHandlerTest, NetworkKindsNeedAValidPort) {
   }
 }
 
-TEST_F(RunHandlerTest, ExecWithoutCommandOrProcessFails) {
+TEST_F(ProberRunHandlerTest, ExecWithoutCommandOrProcessFails) {
   HandlerOutcome none = Run({.kind = Handler::Kind::kExec});
   EXPECT_EQ(none.result, ProbeResult::kFailure);
   EXPECT_THAT(none.message, HasSubstr("no command"));
@@ -175,8 +175,14 @@ TEST_F(RunHandlerTest, ExecWithoutCommandOrProcessFails) {
   EXPECT_THAT(no_pid.message, HasSubstr("no container process"));
 }
 
-TEST_F(RunHandlerTest, SleepWaitsThenSucceedsOrFailsWhenCutShort) {
+TEST_F(ProberRunHandlerTest, SleepWaitsThenSucceedsOrFailsWhenCutShort) {
   EXPECT_EQ(Run({.kind = Handler::Kind::kSleep, .sleep_seconds = 0}).result, ProbeResult::kSuccess);
+  const auto before = std::chrono::steady_clock::now();
+  const Handler one_second{.kind = Handler::Kind::kSleep, .sleep_seconds = 1};
+  HandlerOutcome slept = net::BlockOn(
+      io_, RunHandler(one_second, ProbeTarget{}, std::chrono::milliseconds(3000), pool_));
+  EXPECT_GE(std::chrono::steady_clock::now() - before, std::chrono::seconds(1));
+  EXPECT_EQ(slept.result, ProbeResult::kSuccess);
   const auto start = std::chrono::steady_clock::now();
   HandlerOutcome cut = Run({.kind = Handler::Kind::kSleep, .sleep_seconds = 30});
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
