@@ -672,15 +672,28 @@ auto AsyncUnaryCall(GrpcCall& call, Token&& token) {
         using HandlerType = decltype(handler);
         auto work = asio::prefer(asio::get_associated_executor(handler),
                                  asio::execution::outstanding_work.tracked);
-        // std::function must be copyable; the handler is not.
-        auto holder = std::make_shared<std::optional<HandlerType>>(std::move(handler));
+        using WorkType = decltype(work);
+        // std::function must be copyable; the handler is not: both live here until the
+        // callback moves them out.
+        struct Pending {
+          std::optional<HandlerType> handler;
+          std::optional<WorkType> work;
+        };
+        auto pending = std::make_shared<Pending>(Pending{std::move(handler), std::move(work)});
         call.stub->UnaryCall(&call.context, kHealthCheckMethod, grpc::StubOptions(), &call.request,
-                             &call.response, [holder, work](grpc::Status status) {
-                               asio::post(work, [holder, status]() mutable {
-                                 HandlerType h = std::move(**holder);
-                                 holder->reset();
-                                 h(std::move(status));
-                               });
+                             &call.response, [pending](grpc::Status status) {
+                               // Whatever touches the caller's io_context (the handler, the tracked
+                               // executor) moves into the posted function and dies on the caller's
+                               // thread: gRPC destroys this std::function later, on its own thread,
+                               // possibly after the coroutine finished and its io_context is gone.
+                               // An untracked executor does the post.
+                               auto untracked = asio::prefer(
+                                   *pending->work, asio::execution::outstanding_work.untracked);
+                               asio::post(untracked, [h = std::move(*pending->handler),
+                                                      w = std::move(*pending->work),
+                                                      status]() mutable { h(std::move(status)); });
+                               pending->handler.reset();
+                               pending->work.reset();
                              });
       },
       token);

@@ -52,6 +52,8 @@
 // asynchronous there. The exec kind's fork, exec and wait run on `blocking` (one of its threads
 // per running exec handler), never on the caller's executor; the gRPC call completes on a gRPC
 // thread and resumes the coroutine on the caller's executor. Many handlers may run at once.
+// Lifetimes: join `blocking` before destroying the caller's io_context (a pool thread releases
+// its hold on that context just after an exec's result is posted back).
 // The child runs only async-signal-safe calls between fork and exec (everything is prepared
 // before the fork), so forking from a threaded agent is safe.
 //

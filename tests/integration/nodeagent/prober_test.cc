@@ -83,7 +83,7 @@ class ProberTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  asio::thread_pool pool_{2};
+  asio::thread_pool pool_{2};  // declared after io_: joined before io_ is destroyed
 };
 
 // ---------------------------------------------------------------------------------------------
