@@ -225,11 +225,10 @@ asio::awaitable<absl::StatusOr<Json>> Client::Patch(const ResourceType& type, st
   co_return patched;
 }
 
-// Not a coroutine: GCC 12 copies a by-value aggregate coroutine parameter such as DeleteOptions
-// into the frame bitwise (its strings then point into the caller's object and are freed twice),
-// so the options become a JSON body first and the coroutine takes that.
 asio::awaitable<absl::Status> Client::Delete(const ResourceType& type, std::string ns,
                                              std::string name, DeleteOptions options) {
+  absl::Status named = NeedName("DELETE " + type.plural, name);
+  if (!named.ok()) co_return named;
   Json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
   if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
   if (options.grace_period_seconds) body["gracePeriodSeconds"] = *options.grace_period_seconds;
@@ -237,13 +236,6 @@ asio::awaitable<absl::Status> Client::Delete(const ResourceType& type, std::stri
   if (!options.precondition_resource_version.empty()) {
     body["preconditions"]["resourceVersion"] = options.precondition_resource_version;
   }
-  return DeleteWithBody(type, std::move(ns), std::move(name), std::move(body));
-}
-
-asio::awaitable<absl::Status> Client::DeleteWithBody(const ResourceType& type, std::string ns,
-                                                     std::string name, Json body) {
-  absl::Status named = NeedName("DELETE " + type.plural, name);
-  if (!named.ok()) co_return named;
   absl::StatusOr<Json> deleted =
       co_await Call("DELETE", ResourcePath(type, ns, name), kJson, Serialize(body));
   co_return deleted.status();

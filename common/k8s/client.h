@@ -130,8 +130,6 @@ class Client {
   Transport& transport() { return transport_; }
 
  private:
-  boost::asio::awaitable<absl::Status> DeleteWithBody(const ResourceType& type, std::string ns,
-                                                      std::string name, Json body);
   boost::asio::awaitable<absl::StatusOr<Json>> Patch(const ResourceType& type, std::string ns,
                                                      std::string name, std::string content_type,
                                                      Json body, std::string subresource);

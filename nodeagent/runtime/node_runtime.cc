@@ -251,10 +251,18 @@ asio::awaitable<absl::Status> NodeRuntime::Run() {
       informers_done.cancel();
     });
   };
-  pods_.OnSynced([this] {
+  // Workers start once every cache is filled: a pod adopted before its ConfigMaps are listed
+  // would report a missing ConfigMap for a moment.
+  int unsynced = 4;
+  auto synced = [this, &unsynced] {
+    if (--unsynced > 0) return;
     AdoptAndClean();
     wake_.cancel();
-  });
+  };
+  pods_.OnSynced(synced);
+  config_maps_.OnSynced(synced);
+  secrets_.OnSynced(synced);
+  claims_.OnSynced(synced);
   start(config_maps_);
   start(secrets_);
   start(claims_);

@@ -268,6 +268,9 @@ PodWorker::PodWorker(RuntimeServices& services, Json pod, std::optional<PodRecor
   }
   const Json* status = Field(pod_, "status");
   last_written_ = status != nullptr ? *status : Json::object();
+  // An adopted pod's status stays as the earlier agent wrote it until its containers are adopted
+  // and probed again.
+  holding_status_ = adopted_.has_value();
 }
 
 PodWorker::~PodWorker() = default;
@@ -492,6 +495,7 @@ void PodWorker::AdoptContainers() {
     }
   }
   if (!adopted_) return;
+  holding_status_ = false;  // set again below for each running container to be probed
   for (const ContainerRecord& r : adopted_->containers) {
     Container* c = find(r.name, r.init);
     if (c == nullptr) continue;
@@ -951,9 +955,14 @@ asio::awaitable<void> PodWorker::Teardown() {
   fs::remove_all(pod_dir_, ec);
   fs::remove_all(log_dir_, ec);
   if (kind == Stop::kDelete) {
-    absl::Status deleted =
-        co_await services_.client->Delete(k8s::Pods(), k8s::Namespace(pod_), k8s::Name(pod_),
-                                          {.precondition_uid = uid_, .grace_period_seconds = 0});
+    // Options and awaitable in statements of their own: GCC 12 mishandles a braced temporary
+    // inside a co_await expression (freed twice under ASan).
+    k8s::DeleteOptions final_delete;
+    final_delete.precondition_uid = uid_;
+    final_delete.grace_period_seconds = 0;
+    auto delete_op = services_.client->Delete(k8s::Pods(), k8s::Namespace(pod_), k8s::Name(pod_),
+                                              std::move(final_delete));
+    absl::Status deleted = co_await std::move(delete_op);
     if (!deleted.ok() && !k8s::IsApiNotFound(deleted) && !k8s::IsApiConflict(deleted)) {
       Log()->warn("pod {}: final delete failed: {}", key_, deleted.ToString());
     }

@@ -140,7 +140,7 @@ ExitStatus ProcessWatcher::Collect() {
     int wait_status = 0;
     pid_t got = -1;
     do {
-      // The pidfd is readable, so the child has exited: this does not block.
+      // Only called once the pidfd is readable: the child has exited, this does not block.
       got = ::waitpid(identity_.pid, &wait_status, 0);
     } while (got < 0 && errno == EINTR);
     // ECHILD: someone else reaped it (or SIGCHLD is ignored): unknown.
@@ -152,8 +152,7 @@ ExitStatus ProcessWatcher::Collect() {
 
 std::optional<ExitStatus> ProcessWatcher::Poll() {
   if (exit_) return exit_;
-  pollfd fd{pidfd_.native_handle(), POLLIN, 0};
-  if (::poll(&fd, 1, 0) <= 0 || (fd.revents & POLLIN) == 0) return std::nullopt;
+  if (!PidfdReadable()) return std::nullopt;
   return Collect();
 }
 
@@ -171,19 +170,41 @@ void ProcessWatcher::AsyncWait(absl::AnyInvocable<void(absl::StatusOr<ExitStatus
           handler(absl::CancelledError(absl::StrCat("wait for process exit: ", ec.message())));
           return;
         }
+        if (!PidfdReadable()) {  // a spurious wake-up: wait again rather than block in waitpid
+          AsyncWait(std::move(handler));
+          return;
+        }
         handler(Collect());
       });
 }
 
 asio::awaitable<absl::StatusOr<ExitStatus>> ProcessWatcher::Wait() {
   if (exit_) co_return *exit_;
-  boost::system::error_code ec;
-  co_await pidfd_.async_wait(asio::posix::descriptor_base::wait_read,
-                             asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    co_return absl::CancelledError(absl::StrCat("wait for process exit: ", ec.message()));
-  }
+  do {
+    boost::system::error_code ec;
+    co_await pidfd_.async_wait(asio::posix::descriptor_base::wait_read,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      co_return absl::CancelledError(absl::StrCat("wait for process exit: ", ec.message()));
+    }
+  } while (!PidfdReadable());
   co_return Collect();
+}
+
+bool ProcessWatcher::PidfdReadable() {
+  pollfd fd{pidfd_.native_handle(), POLLIN, 0};
+  int n = 0;
+  do {
+    n = ::poll(&fd, 1, 0);
+  } while (n < 0 && errno == EINTR);
+  return n > 0 && (fd.revents & POLLIN) != 0;
+}
+
+ProcessWatcher::~ProcessWatcher() {
+  // release() takes the descriptor out of the reactor's epoll set explicitly; a plain close()
+  // would not while a child forked meanwhile (before its exec) still holds the file, and the
+  // stale registration would then wake the next watcher that reuses the fd number.
+  if (pidfd_.is_open()) ::close(pidfd_.release());
 }
 
 void ProcessWatcher::Cancel() {

@@ -62,7 +62,7 @@ class ProcessWatcher {
   static absl::StatusOr<std::unique_ptr<ProcessWatcher>> Adopt(const Executor& executor,
                                                                const ProcessIdentity& id);
 
-  ~ProcessWatcher() = default;
+  ~ProcessWatcher();
   ProcessWatcher(const ProcessWatcher&) = delete;
   ProcessWatcher& operator=(const ProcessWatcher&) = delete;
 
@@ -92,6 +92,7 @@ class ProcessWatcher {
                                                               ProcessIdentity identity,
                                                               bool is_child);
   ExitStatus Collect();
+  bool PidfdReadable();
 
   net::asio::posix::stream_descriptor pidfd_;
   ProcessIdentity identity_{};

@@ -200,7 +200,7 @@ class NodeAgentE2eTest : public ::testing::Test {
     if (!pod) return {.exit_status = -2, .out = "", .err = "no pod " + pod_name};
     const std::string pid = ContainerPid(*pod, container);
     if (pid.empty()) return {.exit_status = -2, .out = "", .err = "no running container"};
-    std::vector<std::string> full = {"nsenter", "-t", pid, "-m", "-u", "-n", "--"};
+    std::vector<std::string> full = {"/usr/bin/nsenter", "-t", pid, "-m", "-u", "-n", "--"};
     full.insert(full.end(), argv.begin(), argv.end());
     absl::StatusOr<CapturedRun> run = RunCapturing(full, {}, seconds(30));
     if (!run.ok()) return {.exit_status = -2, .out = "", .err = run.status().ToString()};
@@ -316,7 +316,7 @@ TEST_F(NodeAgentE2eTest, StatefulSetPodsReachEachOtherScaleDownGracefullyAndKeep
   }
   // The host reaches pods directly too.
   absl::StatusOr<CapturedRun> from_host = RunCapturing(
-      {"curl", "-sf", "--max-time", "5", absl::StrCat("http://", *ips.begin(), ":8080/hostname")},
+      {"/usr/bin/curl", "-sf", "--max-time", "5", absl::StrCat("http://", *ips.begin(), ":8080/hostname")},
       {}, seconds(10));
   ASSERT_TRUE(from_host.ok());
   EXPECT_EQ(from_host->exit_status, 0) << from_host->err;
