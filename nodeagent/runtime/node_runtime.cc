@@ -6,11 +6,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/k8s/api.h"
 #include "common/k8s/objects.h"
 #include "common/log/logger.h"
 #include "nodeagent/plan/json_read.h"
+#include "nodeagent/sandbox/command.h"
 #include "nodeagent/sandbox/hosts_file.h"
 #include "nodeagent/sandbox/network.h"
 #include "nodeagent/sandbox/process.h"
@@ -31,6 +34,20 @@ void KillRecorded(const PodRecord& record) {
     if (!now.ok() || *now != c.identity) continue;
     (void)SignalProcessGroup(c.identity.pid, SIGKILL);
     (void)SignalProcess(c.identity.pid, SIGKILL);
+  }
+}
+
+// Kills every process inside the network namespace `netns` (`ip netns pids`): what an agent
+// that lost its records (a crash with its state directory gone) left running.
+void KillProcessesIn(const std::string& netns) {
+  absl::StatusOr<std::string> pids = RunChecked({"ip", "netns", "pids", netns});
+  if (!pids.ok()) return;
+  for (absl::string_view line : absl::StrSplit(*pids, '\n', absl::SkipEmpty())) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(line, &pid) || pid <= 1) continue;
+    Log()->info("killing process {} left in {}", pid, netns);
+    (void)SignalProcessGroup(pid, SIGKILL);
+    (void)SignalProcess(pid, SIGKILL);
   }
 }
 
@@ -92,16 +109,18 @@ std::string NodeRuntime::RenderHosts(const Json& pod, const std::string& ip) con
                      .pod_namespace = k8s::Namespace(pod),
                      .cluster_domain = config_.cluster_domain,
                      .peers = {}};
-  if (!hosts.subdomain.empty()) {
-    for (const auto& [uid, worker] : workers_) {
-      const Json& other = worker->pod();
-      if (uid == k8s::Uid(pod) || worker->ip().empty()) continue;
-      if (k8s::Namespace(other) != hosts.pod_namespace) continue;
-      if (Str(other["spec"], "subdomain") != hosts.subdomain) continue;
-      std::string host = Str(other["spec"], "hostname");
-      if (host.empty()) host = k8s::Name(other);
-      hosts.peers.push_back({.hostname = host, .ip = worker->ip()});
-    }
+  // Every pod with DNS names (a subdomain), in any namespace: cluster DNS resolves them all.
+  for (const auto& [uid, worker] : workers_) {
+    const Json& other = worker->pod();
+    if (uid == k8s::Uid(pod) || worker->ip().empty()) continue;
+    const std::string subdomain = Str(other["spec"], "subdomain");
+    if (subdomain.empty()) continue;
+    std::string host = Str(other["spec"], "hostname");
+    if (host.empty()) host = k8s::Name(other);
+    hosts.peers.push_back({.hostname = host,
+                           .ip = worker->ip(),
+                           .subdomain = subdomain,
+                           .pod_namespace = k8s::Namespace(other)});
   }
   return RenderHostsFile(hosts);
 }
@@ -190,6 +209,7 @@ void NodeRuntime::AdoptAndClean() {
     for (const std::string& ns : *namespaces) {
       if (kept_netns.contains(ns)) continue;
       Log()->info("deleting pod network {}: no pod of this node uses it", ns);
+      KillProcessesIn(ns);
       if (absl::Status s = DeletePodNetwork(ns); !s.ok()) {
         Log()->warn("deleting {}: {}", ns, s.ToString());
       }

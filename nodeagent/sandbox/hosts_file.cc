@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <tuple>
 #include <cerrno>
 #include <cstring>
 
@@ -53,25 +54,44 @@ std::string RenderHostsFile(const PodHostsSpec& spec) {
     if (spec.pod_name != hostname && !spec.pod_name.empty()) names.push_back(spec.pod_name);
     absl::StrAppend(&out, spec.pod_ip, "\t", absl::StrJoin(names, " "), "\n");
   }
-  if (!dns) return out;
+  if (spec.pod_namespace.empty()) return out;
 
-  std::vector<const HostsPeer*> peers;
+  // Every pod that has DNS names (a subdomain): cluster DNS answers for them from any pod.
+  struct Peer {
+    std::string ns, subdomain, hostname, ip;
+  };
+  std::vector<Peer> peers;
   for (const HostsPeer& peer : spec.peers) {
-    if (peer.ip.empty() || peer.hostname.empty() || peer.hostname == hostname) continue;
-    peers.push_back(&peer);
+    Peer p{.ns = peer.pod_namespace.empty() ? spec.pod_namespace : peer.pod_namespace,
+           .subdomain = peer.subdomain.empty() ? spec.subdomain : peer.subdomain,
+           .hostname = peer.hostname,
+           .ip = peer.ip};
+    if (p.ip.empty() || p.hostname.empty() || p.subdomain.empty()) continue;
+    if (dns && p.ns == spec.pod_namespace && p.subdomain == spec.subdomain &&
+        p.hostname == hostname) {
+      continue;  // the pod itself
+    }
+    peers.push_back(std::move(p));
   }
-  std::sort(peers.begin(), peers.end(), [](const HostsPeer* a, const HostsPeer* b) {
-    return a->hostname != b->hostname ? a->hostname < b->hostname : a->ip < b->ip;
+  std::sort(peers.begin(), peers.end(), [](const Peer& a, const Peer& b) {
+    return std::tie(a.ns, a.subdomain, a.hostname, a.ip) <
+           std::tie(b.ns, b.subdomain, b.hostname, b.ip);
   });
-  const HostsPeer* previous = nullptr;
-  for (const HostsPeer* peer : peers) {
-    if (previous != nullptr && previous->hostname == peer->hostname) continue;  // one line a name
-    previous = peer;
-    absl::StrAppend(&out, peer->ip, "\t",
-                    absl::StrJoin(PodDnsNames(peer->hostname, spec.subdomain, spec.pod_namespace,
-                                              spec.cluster_domain),
-                                  " "),
-                    "\n");
+  const Peer* previous = nullptr;
+  for (const Peer& peer : peers) {
+    if (previous != nullptr && previous->ns == peer.ns && previous->subdomain == peer.subdomain &&
+        previous->hostname == peer.hostname) {
+      continue;  // one line a name
+    }
+    previous = &peer;
+    std::vector<std::string> names =
+        PodDnsNames(peer.hostname, peer.subdomain, peer.ns, spec.cluster_domain);
+    if (peer.ns != spec.pod_namespace) {
+      // "<host>.<sub>" resolves through the search path of the pod's own namespace only; from
+      // another namespace the short form is "<host>.<sub>.<ns>".
+      names.back() = absl::StrCat(peer.hostname, ".", peer.subdomain, ".", peer.ns);
+    }
+    absl::StrAppend(&out, peer.ip, "\t", absl::StrJoin(names, " "), "\n");
   }
   return out;
 }

@@ -1,9 +1,11 @@
 // hosts_file.h: a pod's /etc/hosts, standing in for cluster DNS (there is no CoreDNS locally).
 //
 // RenderHostsFile() is pure. It writes the kubelet's header and localhost lines, the pod's own
-// line and one line per peer: a pod of the same headless Service (same namespace, `subdomain` =
-// the Service's name), under the names a StatefulSet pod's peers resolve through cluster DNS:
+// line and one line per peer: any pod with a subdomain (a headless Service's pod, in any
+// namespace), under the names cluster DNS resolves for it:
 //   10.244.0.8  broker-1.broker.ns.svc.cluster.local  broker-1.broker.ns.svc  broker-1.broker
+// (a peer of another namespace gets "<host>.<subdomain>.<namespace>" as its short name). The
+// Service itself is not checked: a pod's subdomain is taken as its headless Service's name.
 // A peer without an address (not running yet) is left out; peers are sorted by hostname so that
 // the same set renders the same bytes (no rewrite when only the watch order changed).
 //
@@ -28,6 +30,8 @@ namespace rmq::nodeagent {
 struct HostsPeer {
   std::string hostname{};  // the peer pod's hostname (a StatefulSet pod's name)
   std::string ip{};        // its pod IP; empty: not known yet (left out)
+  std::string subdomain{};      // its spec.subdomain; empty: the pod's own
+  std::string pod_namespace{};  // its namespace; empty: the pod's own
 };
 
 struct PodHostsSpec {

@@ -543,7 +543,8 @@ TEST_F(NodeAgentE2eTest, ShutdownLeavesNoProcessesNamespacesOrInterfaces) {
   std::vector<std::string> pids;
   absl::StatusOr<std::string> pods = Kubectl({"get", "pods", "-A", "-o", "json"});
   ASSERT_TRUE(pods.ok());
-  for (const Json& pod : Json::parse(*pods)["items"]) {
+  const Json list = Json::parse(*pods);
+  for (const Json& pod : list["items"]) {
     for (const Json& c : pod["status"].value("containerStatuses", Json::array())) {
       std::string id = c.value("containerID", "");
       if (id.rfind("proc://", 0) == 0 && c["state"].contains("running")) {

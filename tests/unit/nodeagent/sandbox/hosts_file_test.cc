@@ -58,6 +58,32 @@ TEST(HostsFileTest, SameInputInAnyOrderRendersTheSameBytes) {
   EXPECT_EQ(RenderHostsFile(b), RenderHostsFile(a));
 }
 
+TEST(HostsFileTest, PodsOfOtherServicesAndNamespacesResolveToo) {
+  // A broker resolves its name server's pod (another headless Service) and pods of other
+  // namespaces, as cluster DNS would; a pod without a subdomain still resolves the others.
+  const std::vector<HostsPeer> peers = {
+      {.hostname = "namesrv-0", .ip = "10.244.0.3", .subdomain = "namesrv", .pod_namespace = "mq"},
+      {.hostname = "web-0", .ip = "10.244.0.4", .subdomain = "web", .pod_namespace = "shop"}};
+  EXPECT_EQ(RenderHostsFile({.pod_name = "broker-0",
+                             .pod_ip = "10.244.0.7",
+                             .subdomain = "broker",
+                             .pod_namespace = "mq",
+                             .peers = peers}),
+            std::string(kHeader) +
+                "10.244.0.7\tbroker-0.broker.mq.svc.cluster.local broker-0.broker.mq.svc "
+                "broker-0.broker broker-0\n"
+                "10.244.0.3\tnamesrv-0.namesrv.mq.svc.cluster.local namesrv-0.namesrv.mq.svc "
+                "namesrv-0.namesrv\n"
+                "10.244.0.4\tweb-0.web.shop.svc.cluster.local web-0.web.shop.svc web-0.web.shop\n");
+  EXPECT_EQ(RenderHostsFile({.pod_name = "client",
+                             .pod_ip = "10.244.0.9",
+                             .pod_namespace = "mq",
+                             .peers = {peers[0]}}),
+            std::string(kHeader) + "10.244.0.9\tclient\n" +
+                "10.244.0.3\tnamesrv-0.namesrv.mq.svc.cluster.local namesrv-0.namesrv.mq.svc "
+                "namesrv-0.namesrv\n");
+}
+
 TEST(HostsFileTest, PlainPodHasOnlyItsName) {
   const std::string hosts = RenderHostsFile({.pod_name = "web-7d9f",
                                              .pod_ip = "10.244.0.5",
