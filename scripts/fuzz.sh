@@ -9,7 +9,7 @@ cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --target remoting_fuzz agent_request_fuzz watch_stream_fuzz
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in remoting agent_request watch_stream; do
+for target in remoting agent_request watch_stream nodeagent; do
   mkdir -p "$work/$target"
   cp "tests/fuzz/corpus/$target/"* "$work/$target/"
   echo "fuzz: $target for ${seconds}s"

@@ -511,7 +511,21 @@ void PodWorker::AdoptContainers() {
       c->status.state = t.value_or(ContainerState::Terminated(0, 0, c->started_at, c->started_at));
       continue;
     }
-    if (r.identity.pid == 0) continue;
+    if (r.identity.pid == 0) {
+      // Not running when the earlier agent stopped: it exited. Restart it if its policy says so,
+      // with the exit it had; else it stays as it ended.
+      const Json* prev = PreviousContainerStatus(last_written_, r.init, r.name);
+      std::optional<ContainerState> t =
+          prev != nullptr ? TerminatedFromJson((*prev)["state"]) : std::nullopt;
+      if (!t) continue;  // never started: start it
+      c->status.state = *t;
+      c->last_terminated = t;
+      c->ever_started = true;
+      const RestartPolicy policy =
+          ContainerRestartPolicy(plan_->restart_policy, c->init, c->plan.restart_policy);
+      if (!ShouldRestart(policy, t->exit_code)) c->done = true;
+      continue;
+    }
     c->ever_started = true;
     absl::StatusOr<std::unique_ptr<ProcessWatcher>> watcher =
         ProcessWatcher::Adopt(services_.executor, r.identity);
@@ -642,6 +656,7 @@ void PodWorker::HandleExit(Container& c, system_clock::time_point now) {
   }
   c.backoff = d.next_backoff;
   c.restart_at = d.restart_at;
+  SaveRecord();  // no process now: a new agent must not try to adopt the old one
   if (d.backoff.count() > 0) {
     c.status.last_state = terminated;
     c.status.state = ContainerState::Waiting(
@@ -925,8 +940,10 @@ asio::awaitable<void> PodWorker::Teardown() {
     if (kind == Stop::kShutdownStop) grace = std::min(grace, services_.config->shutdown_grace_cap);
     co_await KillAll(grace);
     co_await KillUnadopted(grace);
-    terminal_ = kind == Stop::kDelete || kind == Stop::kVanished;
-    MarkDirty();
+    if (plan_ && !terminal_) {  // else there is nothing new to report
+      terminal_ = kind == Stop::kDelete || kind == Stop::kVanished;
+      MarkDirty();
+    }
   }
   holding_status_ = false;
   finishing_ = true;
@@ -975,7 +992,10 @@ asio::awaitable<void> PodWorker::Run() {
   const std::string phase = Str(Field(pod_, "status") ? pod_["status"] : Json::object(), "phase");
   const bool finished = phase == kPhaseSucceeded || phase == kPhaseFailed;
   if (Field(pod_["metadata"], "deletionTimestamp") != nullptr) stop_ = Stop::kDelete;
-  if (finished && !adopted_) terminal_ = true;  // it ran before; it does not run again
+  if (finished) {
+    terminal_ = true;  // it ran to its end before: it never runs again, its status stays
+    dirty_ = false;
+  }
 
   std::chrono::seconds backoff{1};
   while (!stopping() && !terminal_) {

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <tuple>
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"

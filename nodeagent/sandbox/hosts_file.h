@@ -28,8 +28,8 @@
 namespace rmq::nodeagent {
 
 struct HostsPeer {
-  std::string hostname{};  // the peer pod's hostname (a StatefulSet pod's name)
-  std::string ip{};        // its pod IP; empty: not known yet (left out)
+  std::string hostname{};       // the peer pod's hostname (a StatefulSet pod's name)
+  std::string ip{};             // its pod IP; empty: not known yet (left out)
   std::string subdomain{};      // its spec.subdomain; empty: the pod's own
   std::string pod_namespace{};  // its namespace; empty: the pod's own
 };

@@ -315,9 +315,10 @@ TEST_F(NodeAgentE2eTest, StatefulSetPodsReachEachOtherScaleDownGracefullyAndKeep
     }
   }
   // The host reaches pods directly too.
-  absl::StatusOr<CapturedRun> from_host = RunCapturing(
-      {"/usr/bin/curl", "-sf", "--max-time", "5", absl::StrCat("http://", *ips.begin(), ":8080/hostname")},
-      {}, seconds(10));
+  absl::StatusOr<CapturedRun> from_host =
+      RunCapturing({"/usr/bin/curl", "-sf", "--max-time", "5",
+                    absl::StrCat("http://", *ips.begin(), ":8080/hostname")},
+                   {}, seconds(10));
   ASSERT_TRUE(from_host.ok());
   EXPECT_EQ(from_host->exit_status, 0) << from_host->err;
 
@@ -434,9 +435,32 @@ spec:
         periodSeconds: 1
 )yaml";
 
+constexpr char kFinishedYaml[] = R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: finished, namespace: default}
+spec:
+  restartPolicy: Never
+  containers:
+    - name: job
+      image: rmq-local/host
+      command: [/bin/sh, -c, "echo ran >> /mnt/runs; exit 3"]
+      volumeMounts: [{name: out, mountPath: /mnt}]
+  volumes: [{name: out, hostPath: {path: /tmp/rmq-e2e-finished, type: DirectoryOrCreate}}]
+)yaml";
+
 TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem) {
+  std::filesystem::remove_all("/tmp/rmq-e2e-finished");
   Apply("survivor", kSurvivorYaml);
+  Apply("finished", kFinishedYaml);
   ASSERT_TRUE(WaitReady("default", "survivor", seconds(60))) << agent_->Log();
+  ASSERT_TRUE(WaitFor(
+      [] {
+        std::optional<Json> p = GetPod("default", "finished");
+        return p && (*p)["status"].value("phase", "") == "Failed";
+      },
+      seconds(60)))
+      << agent_->Log();
   const Json before = *GetPod("default", "survivor");
   const std::string pid = ContainerPid(before, "server");
   ASSERT_FALSE(pid.empty());
@@ -463,6 +487,16 @@ TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem
             (*ContainerStatus(before, "server"))["state"]["running"]["startedAt"]);
   // StatefulSet pods from the first test are still there and Ready too.
   EXPECT_TRUE(WaitReady("e2e-sts", "web-0", seconds(10)));
+  // A pod that ran to its end is not run again and keeps its exit code.
+  const Json finished = *GetPod("default", "finished");
+  EXPECT_EQ(finished["status"]["phase"], "Failed");
+  EXPECT_EQ((*ContainerStatus(finished, "job"))["state"]["terminated"]["exitCode"], 3);
+  std::ifstream runs("/tmp/rmq-e2e-finished/runs");
+  std::stringstream ran;
+  ran << runs.rdbuf();
+  EXPECT_EQ(ran.str(), "ran\n");
+  ASSERT_TRUE(Kubectl({"delete", "pod", "finished", "--wait=true", "--timeout=60s"}).ok());
+  std::filesystem::remove_all("/tmp/rmq-e2e-finished");
 
   // The adopted process is still watched: killing it is seen and the container restarted.
   ASSERT_EQ(::kill(std::stoi(pid), SIGKILL), 0);
