@@ -130,14 +130,15 @@ int Run(const NodeAgentOptions& options) {
   asio::co_spawn(io, registrar.Run(), asio::detached);
   asio::co_spawn(io, binder.Run(), [&](const std::exception_ptr&) { finished(); });
   asio::co_spawn(io, provisioner.Run(), [&](const std::exception_ptr&) { finished(); });
-  asio::co_spawn(io, runtime.Run(), [&](const std::exception_ptr& error, absl::Status status) {
-    if (error || !status.ok()) {
-      log->critical("the pod runtime cannot run: {}", error ? "exception" : status.ToString());
-      exit_code = kExitFailed;
-      stop();
-    }
-    finished();
-  });
+  asio::co_spawn(
+      io, runtime.Run(), [&](const std::exception_ptr& error, const absl::Status& status) {
+        if (error || !status.ok()) {
+          log->critical("the pod runtime cannot run: {}", error ? "exception" : status.ToString());
+          exit_code = kExitFailed;
+          stop();
+        }
+        finished();
+      });
   log->info("rmq-node-agent {} started: state {}, pods on {} ({}), images {}", options.node_name,
             options.state_dir, options.bridge, options.pod_cidr, options.images);
   io.run();

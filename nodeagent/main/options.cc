@@ -59,13 +59,14 @@ absl::StatusOr<NodeAgentOptions> ParseNodeAgentOptions(const std::vector<std::st
       {"lease-renew-interval", &o.lease_renew_interval},
       {"status-interval", &o.status_interval}};
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
+    const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") {
       o.help = true;
       return o;
     }
-    if (!arg.starts_with("--"))
+    if (!arg.starts_with("--")) {
       return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
+    }
     std::string name = arg.substr(2);
     std::optional<std::string> value;
     if (size_t eq = name.find('='); eq != std::string::npos) {
@@ -95,16 +96,18 @@ absl::StatusOr<NodeAgentOptions> ParseNodeAgentOptions(const std::vector<std::st
   }
   if (o.kubeconfig.empty()) o.kubeconfig = env("KUBECONFIG").value_or("");
   if (o.kubeconfig.empty()) return Bad("kubeconfig", "required (or set $KUBECONFIG)");
-  if (o.images.empty())
+  if (o.images.empty()) {
     return Bad("images", "required: the image map, e.g. deploy/local/images/images.yaml");
+  }
   if (o.node_name.empty()) {
     o.node_name = hostname;
     std::transform(o.node_name.begin(), o.node_name.end(), o.node_name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   }
   if (o.node_name.empty()) return Bad("node-name", "required (the host name is empty)");
-  if (o.state_dir.empty() || o.state_dir[0] != '/')
+  if (o.state_dir.empty() || o.state_dir[0] != '/') {
     return Bad("state-dir", "must be an absolute path");
+  }
   if (o.pv_root.empty()) o.pv_root = o.state_dir + "/pv";
   if (o.pv_root[0] != '/') return Bad("pv-root", "must be an absolute path");
   if (o.lease_renew_interval.count() <= 0) return Bad("lease-renew-interval", "must be positive");

@@ -87,8 +87,9 @@ absl::StatusOr<Json> NodeRuntime::Lookup(std::string_view kind, std::string_view
   if (kind == "ConfigMap") informer = &config_maps_;
   if (kind == "Secret") informer = &secrets_;
   if (kind == "PersistentVolumeClaim") informer = &claims_;
-  if (informer == nullptr)
+  if (informer == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("unknown kind ", std::string(kind)));
+  }
   if (!informer->HasSynced()) {
     return absl::UnavailableError(absl::StrCat(std::string(kind), "s are not listed yet"));
   }

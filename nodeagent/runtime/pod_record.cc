@@ -95,8 +95,9 @@ absl::StatusOr<PodRecord> ParsePodRecord(std::string_view text) {
       if (s = StringField(c, "process", false); !s.ok()) return s.status();
       if (!s->empty()) {
         absl::StatusOr<ProcessIdentity> id = ParseProcessIdentity(*s);
-        if (!id.ok())
+        if (!id.ok()) {
           return Invalid(absl::StrCat("container ", cr.name, ": ", id.status().message()));
+        }
         cr.identity = *id;
       }
       absl::StatusOr<int64_t> started = IntField(c, "startedAtNs");

@@ -431,8 +431,9 @@ asio::awaitable<absl::Status> PodWorker::PrepareVolumes() {
       case VolumeKind::kEmptyDir:
       case VolumeKind::kPersistentVolumeClaim:
         fs::create_directories(v.host_path, ec);
-        if (ec)
+        if (ec) {
           co_return absl::InternalError(absl::StrCat("mkdir ", v.host_path, ": ", ec.message()));
+        }
         break;
       case VolumeKind::kHostPath: {
         absl::Status s = PrepareHostPath(v);
@@ -725,7 +726,9 @@ asio::awaitable<void> PodWorker::KillContainer(Container& c, std::chrono::second
   if (!c.exited) {
     if (!SignalProcessGroup(pid, SIGTERM).ok() && c.watcher) (void)c.watcher->Signal(SIGTERM);
   }
-  while (!c.exited && steady_clock::now() < deadline) co_await SleepUntil(c.wake, deadline);
+  while (!c.exited && steady_clock::now() < deadline) {
+    co_await SleepUntil(c.wake, deadline);
+  }
   if (!c.exited) {
     Log()->info("pod {}: container {} still running after {}s: SIGKILL", key_, c.plan.name,
                 grace.count());
@@ -758,7 +761,9 @@ asio::awaitable<void> PodWorker::KillAll(std::chrono::seconds grace) {
                      });
     }
   }
-  while (pending > 0) co_await SleepUntil(done, steady_clock::time_point::max());
+  while (pending > 0) {
+    co_await SleepUntil(done, steady_clock::time_point::max());
+  }
 }
 
 void PodWorker::SpawnSupervisor(Container& c) {
@@ -932,7 +937,9 @@ asio::awaitable<void> PodWorker::Teardown() {
   for (auto* list : {&init_containers_, &containers_}) {
     for (auto& c : *list) c->wake.cancel();
   }
-  while (supervisors_ > 0) co_await SleepUntil(wake_, steady_clock::time_point::max());
+  while (supervisors_ > 0) {
+    co_await SleepUntil(wake_, steady_clock::time_point::max());
+  }
   const Stop kind = stop_;
   if (kind != Stop::kShutdownKeep) {
     std::chrono::seconds grace = GracePeriod();
@@ -948,7 +955,9 @@ asio::awaitable<void> PodWorker::Teardown() {
   holding_status_ = false;
   finishing_ = true;
   status_wake_.cancel();
-  while (!writer_done_) co_await SleepUntil(wake_, steady_clock::time_point::max());
+  while (!writer_done_) {
+    co_await SleepUntil(wake_, steady_clock::time_point::max());
+  }
   if (kind == Stop::kShutdownKeep) co_return;
 
   std::string netns = network_ ? network_->netns : "";
@@ -1001,7 +1010,9 @@ asio::awaitable<void> PodWorker::Run() {
   while (!stopping() && !terminal_) {
     absl::Status ready = co_await PrepareSandbox();
     if (ready.ok()) ready = BuildPlan();
-    if (ready.ok()) ready = co_await PrepareVolumes();
+    if (ready.ok()) {
+      ready = co_await PrepareVolumes();
+    }
     if (ready.ok()) break;
     ReportWaiting(PlanErrorReason(ready), std::string(ready.message()));
     co_await SleepUntil(wake_, steady_clock::now() + backoff);
@@ -1025,7 +1036,9 @@ asio::awaitable<void> PodWorker::Run() {
       for (auto& c : containers_) SpawnSupervisor(*c);
     }
   }
-  while (!stopping()) co_await SleepUntil(wake_, steady_clock::time_point::max());
+  while (!stopping()) {
+    co_await SleepUntil(wake_, steady_clock::time_point::max());
+  }
   co_await Teardown();
 }
 

@@ -617,9 +617,10 @@ asio::awaitable<HandlerOutcome> RunHttp(const Handler& handler, const std::strin
     accept = accept || absl::EqualsIgnoreCase(header.name, "Accept");
     request.insert(header.name, header.value);
   }
-  if (!user_agent)
+  if (!user_agent) {
     request.set(bhttp::field::user_agent,
                 beast::string_view(kProbeUserAgent.data(), kProbeUserAgent.size()));
+  }
   if (!accept) request.set(bhttp::field::accept, "*/*");
   request.set(bhttp::field::connection, "close");
 
@@ -780,8 +781,9 @@ asio::awaitable<HandlerOutcome> RunHandler(const Handler& handler, const ProbeTa
   const bool network = handler.kind == Handler::Kind::kHttpGet ||
                        handler.kind == Handler::Kind::kTcpSocket ||
                        handler.kind == Handler::Kind::kGrpc;
-  if (!network)
+  if (!network) {
     co_return HandlerOutcome{.result = ProbeResult::kUnknown, .message = "unknown handler"};
+  }
   if (handler.port <= 0 || handler.port > 65535) {
     co_return Failure(absl::StrCat("invalid port number: ", handler.port));
   }

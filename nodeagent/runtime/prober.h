@@ -104,7 +104,7 @@ struct HandlerOutcome {
 };
 
 // The kubelet keeps 10 KiB of an exec's output and of an HTTP body.
-inline constexpr size_t kMaxProbeOutput = 10 * 1024;
+inline constexpr size_t kMaxProbeOutput = size_t{10} * 1024;
 
 // The User-Agent of HTTP and gRPC probes.
 inline constexpr std::string_view kProbeUserAgent = "kube-probe/1.36";

@@ -7,10 +7,10 @@
 //
 // The agent gets its own bridge, pod range, name prefixes and state directory, so the test does
 // not touch a demo running on the same machine.
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -60,7 +60,7 @@ bool WaitFor(const std::function<bool()>& check, seconds timeout) {
   return check();
 }
 
-std::string Trim(std::string s) { return std::string(absl::StripAsciiWhitespace(s)); }
+std::string Trim(const std::string& s) { return std::string(absl::StripAsciiWhitespace(s)); }
 
 class NodeAgentE2eTest : public ::testing::Test {
  protected:
@@ -367,6 +367,11 @@ kind: Pod
 metadata: {name: liveness, namespace: default}
 spec:
   terminationGracePeriodSeconds: 5
+  initContainers:
+    - name: init
+      image: rmq-local/host
+      command: [/bin/sh, -c, "echo init > /mnt/starts"]
+      volumeMounts: [{name: work, mountPath: /mnt}]
   containers:
     - name: app
       image: rmq-local/host
@@ -411,12 +416,15 @@ TEST_F(NodeAgentE2eTest, FailingLivenessProbeRestartsTheContainer) {
   // `exec sleep` got SIGTERM: 128 + 15.
   EXPECT_EQ(last.value("exitCode", -1), 143) << last.dump();
   EXPECT_EQ(pod["status"]["phase"], "Running");
-  // The emptyDir outlives container restarts; one line per start.
+  // The init container ran first, once; the emptyDir outlives container restarts; one line per
+  // start.
+  EXPECT_EQ(pod["status"]["initContainerStatuses"][0]["state"]["terminated"]["exitCode"], 0);
   std::optional<Json> again = GetPod("default", "liveness");
   ASSERT_TRUE(again);
   if ((*ContainerStatus(*again, "app"))["restartCount"] == restarts) {
     CapturedRun starts = Exec("default", "liveness", "app", {"cat", "/mnt/starts"});
-    EXPECT_EQ(std::count(starts.out.begin(), starts.out.end(), '\n'), restarts + 1) << starts.out;
+    EXPECT_EQ(starts.out.rfind("init\n", 0), 0u) << starts.out;
+    EXPECT_EQ(std::count(starts.out.begin(), starts.out.end(), '\n'), restarts + 2) << starts.out;
   }
   ASSERT_TRUE(Kubectl({"delete", "pod", "liveness", "--wait=true", "--timeout=60s"}).ok());
 }
@@ -449,10 +457,24 @@ spec:
   volumes: [{name: out, hostPath: {path: /tmp/rmq-e2e-finished, type: DirectoryOrCreate}}]
 )yaml";
 
+// The project's own image maps to the build directory: its binary runs by its host path.
+constexpr char kAgentHelpYaml[] = R"yaml(
+apiVersion: v1
+kind: Pod
+metadata: {name: agent-help, namespace: default}
+spec:
+  restartPolicy: Never
+  containers:
+    - name: agent
+      image: rocketmq-agent:dev
+      args: ["--help"]
+)yaml";
+
 TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem) {
   std::filesystem::remove_all("/tmp/rmq-e2e-finished");
   Apply("survivor", kSurvivorYaml);
   Apply("finished", kFinishedYaml);
+  Apply("agent-help", kAgentHelpYaml);
   ASSERT_TRUE(WaitReady("default", "survivor", seconds(60))) << agent_->Log();
   ASSERT_TRUE(WaitFor(
       [] {
@@ -461,6 +483,14 @@ TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem
       },
       seconds(60)))
       << agent_->Log();
+  ASSERT_TRUE(WaitFor(
+      [] {
+        std::optional<Json> p = GetPod("default", "agent-help");
+        return p && (*p)["status"].value("phase", "") == "Succeeded";
+      },
+      seconds(60)))
+      << agent_->Log();
+  ASSERT_TRUE(Kubectl({"delete", "pod", "agent-help", "--wait=false"}).ok());
   const Json before = *GetPod("default", "survivor");
   const std::string pid = ContainerPid(before, "server");
   ASSERT_FALSE(pid.empty());

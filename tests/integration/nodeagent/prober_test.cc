@@ -549,6 +549,7 @@ TEST_F(ExecProbeTest, CallersExecutorStaysFreeWhileExecRuns) {
 
 TEST_F(ExecProbeTest, ManyExecsAtOnce) {
   std::vector<std::future<HandlerOutcome>> results;
+  results.reserve(6);
   const Handler h{.kind = Handler::Kind::kExec, .command = {"cat", "/proc/sys/kernel/hostname"}};
   const ProbeTarget target{.pid = pid_, .env = kEnv};
   for (int i = 0; i < 6; ++i) {

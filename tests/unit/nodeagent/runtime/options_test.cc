@@ -7,7 +7,7 @@
 namespace rmq::nodeagent {
 namespace {
 
-OptionEnv Env(std::map<std::string, std::string> vars) {
+OptionEnv Env(const std::map<std::string, std::string>& vars) {
   return [vars](const std::string& name) -> std::optional<std::string> {
     auto it = vars.find(name);
     if (it == vars.end()) return std::nullopt;
@@ -43,7 +43,7 @@ TEST(NodeAgentOptionsTest, FlagsWin) {
 }
 
 TEST(NodeAgentOptionsTest, ErrorsNameTheFlag) {
-  auto error = [](std::vector<std::string> args) {
+  auto error = [](const std::vector<std::string>& args) {
     absl::StatusOr<NodeAgentOptions> o = ParseNodeAgentOptions(args, Env({}), "h");
     return o.ok() ? std::string("ok") : std::string(o.status().message());
   };
