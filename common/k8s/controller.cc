@@ -82,4 +82,19 @@ asio::awaitable<void> Controller::Run() {
   }
 }
 
+asio::awaitable<void> RunInformerAndController(asio::any_io_executor executor, Informer& informer,
+                                               Controller& controller) {
+  bool informer_done = false;
+  asio::steady_timer done(executor, asio::steady_timer::time_point::max());
+  asio::co_spawn(executor, informer.Run(), [&](const std::exception_ptr&) {
+    informer_done = true;
+    done.cancel();
+  });
+  co_await controller.Run();
+  while (!informer_done) {
+    boost::system::error_code ec;
+    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 }  // namespace rmq::k8s

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/k8s/informer.h"
 #include "common/k8s/work_queue.h"
 #include "common/net/asio.h"
 
@@ -67,5 +68,10 @@ class Controller {
   int64_t reconciles_ = 0;
   bool stopped_ = false;
 };
+
+// Runs `informer` beside `controller` (whose handlers the informer feeds) on `executor` until
+// both have been stopped: the usual body of a single-resource controller's Run().
+boost::asio::awaitable<void> RunInformerAndController(boost::asio::any_io_executor executor,
+                                                      Informer& informer, Controller& controller);
 
 }  // namespace rmq::k8s

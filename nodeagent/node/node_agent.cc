@@ -280,17 +280,7 @@ asio::awaitable<k8s::Controller::Result> PodBinder::Bind(const std::string& key)
 }
 
 asio::awaitable<void> PodBinder::Run() {
-  bool informer_done = false;
-  asio::steady_timer done(executor_, asio::steady_timer::time_point::max());
-  asio::co_spawn(executor_, informer_.Run(), [&](const std::exception_ptr&) {
-    informer_done = true;
-    done.cancel();
-  });
-  co_await controller_.Run();
-  while (!informer_done) {
-    boost::system::error_code ec;
-    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
+  co_await k8s::RunInformerAndController(executor_, informer_, controller_);
 }
 
 }  // namespace rmq::nodeagent

@@ -33,6 +33,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "nodeagent/sandbox/process.h"
 
 namespace rmq::nodeagent {
 
@@ -288,26 +289,9 @@ bool DupTo(int from, int to) {
       !DupTo(plan.out_fd, STDERR_FILENO)) {
     ExecFail(err_fd, ExecStep::kDup, 0, errno);
   }
-  ::syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, CLOSE_RANGE_CLOEXEC);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // execvpe's rules: go on after ENOENT/ENOTDIR/EACCES (remember EACCES), stop at other errors.
-  int err = ENOENT;
-  int32_t failed = 0;
-  bool saw_eacces = false;
-  for (size_t i = 0; i < plan.candidates.size(); ++i) {
-    ::execve(plan.candidates[i].c_str(), plan.argv.data(), plan.env.data());
-    err = errno;
-    failed = static_cast<int32_t>(i);
-    if (err == EACCES) {
-      saw_eacces = true;
-    } else if (err != ENOENT && err != ENOTDIR && err != ENAMETOOLONG) {
-      break;
-    }
-  }
-  if (saw_eacces && (err == ENOENT || err == ENOTDIR)) err = EACCES;
-  ExecFail(err_fd, ExecStep::kExec, failed, err);
+  const ChildExecError failure =
+      ExecCandidatesInChild(plan.candidates, plan.argv.data(), plan.env.data());
+  ExecFail(err_fd, ExecStep::kExec, failure.candidate, failure.err);
 }
 
 std::string DescribeExecFailure(const ExecFailure& f, const ExecPlan& plan, pid_t target) {

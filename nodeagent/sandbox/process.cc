@@ -438,26 +438,9 @@ bool DupTo(int from, int to) {
   if (plan.uid && ::setuid(*plan.uid) != 0) Fail(err_fd, Step::kSetuid, 0, 0, errno);
   // Nothing of the agent's leaks into the pod: every other descriptor closes at exec (the error
   // pipe too, which is how the parent learns that exec succeeded).
-  ::syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, CLOSE_RANGE_CLOEXEC);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // execvpe's rules: go on after ENOENT/ENOTDIR/EACCES (remember EACCES), stop at other errors.
-  int err = ENOENT;
-  int32_t failed = 0;
-  bool saw_eacces = false;
-  for (size_t i = 0; i < plan.exec_candidates.size(); ++i) {
-    ::execve(plan.exec_candidates[i].c_str(), plan.argv.data(), plan.env.data());
-    err = errno;
-    failed = static_cast<int32_t>(i);
-    if (err == EACCES) {
-      saw_eacces = true;
-    } else if (err != ENOENT && err != ENOTDIR && err != ENAMETOOLONG) {
-      break;
-    }
-  }
-  if (saw_eacces && (err == ENOENT || err == ENOTDIR)) err = EACCES;
-  Fail(err_fd, Step::kExec, failed, 0, err);
+  const ChildExecError failure =
+      ExecCandidatesInChild(plan.exec_candidates, plan.argv.data(), plan.env.data());
+  Fail(err_fd, Step::kExec, failure.candidate, 0, failure.err);
 }
 
 std::string DescribeFailure(const ChildFailure& f, const ChildPlan& plan, const SpawnSpec& spec) {
@@ -674,6 +657,27 @@ absl::StatusOr<ProcStat> ReadProcStat(pid_t pid) {
 absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   RMQ_ASSIGN_OR_RETURN(ProcStat stat, ReadProcStat(pid));
   return ProcessIdentity{.pid = stat.pid, .start_time = stat.start_time};
+}
+
+ChildExecError ExecCandidatesInChild(const std::vector<std::string>& candidates, char* const* argv,
+                                     char* const* envp) {
+  ::syscall(SYS_close_range, STDERR_FILENO + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ChildExecError failure{.err = ENOENT, .candidate = 0};
+  bool saw_eacces = false;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    ::execve(candidates[i].c_str(), argv, envp);
+    failure = {.err = errno, .candidate = static_cast<int32_t>(i)};
+    if (failure.err == EACCES) {
+      saw_eacces = true;
+    } else if (failure.err != ENOENT && failure.err != ENOTDIR && failure.err != ENAMETOOLONG) {
+      break;
+    }
+  }
+  if (saw_eacces && (failure.err == ENOENT || failure.err == ENOTDIR)) failure.err = EACCES;
+  return failure;
 }
 
 }  // namespace rmq::nodeagent

@@ -87,6 +87,19 @@ struct SpawnSpec {
 // `mount --bind /a /etc/config: No such file or directory`.
 absl::StatusOr<pid_t> SpawnInPod(const SpawnSpec& spec);
 
+// The last steps of a forked child before exec, shared by SpawnInPod and the exec prober: marks
+// every descriptor above stderr close-on-exec, clears the signal mask, then tries each of
+// `candidates` (argv[0] resolved against PATH) with execve, following execvpe's rules (go on after
+// ENOENT/ENOTDIR/ENAMETOOLONG/EACCES, report EACCES if any candidate gave it, stop at any other
+// error). Returns only on failure: the errno to report and the index of the candidate that gave it.
+// Async-signal-safe (only reads its arguments).
+struct ChildExecError {
+  int err = 0;
+  int32_t candidate = 0;
+};
+ChildExecError ExecCandidatesInChild(const std::vector<std::string>& candidates, char* const* argv,
+                                     char* const* envp);
+
 // kill(pid, sig) / kill(-pgid, sig). NotFound if there is no such process (group).
 absl::Status SignalProcess(pid_t pid, int sig);
 absl::Status SignalProcessGroup(pid_t pgid, int sig);
