@@ -6,10 +6,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds="${FUZZ_SECONDS:-60}"
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target remoting_fuzz agent_request_fuzz watch_stream_fuzz
+targets="remoting agent_request watch_stream nodeagent"
+# shellcheck disable=SC2046  # one word per target
+cmake --build --preset fuzz --target $(printf '%s_fuzz ' $targets)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in remoting agent_request watch_stream nodeagent; do
+for target in $targets; do
   mkdir -p "$work/$target"
   cp "tests/fuzz/corpus/$target/"* "$work/$target/"
   echo "fuzz: $target for ${seconds}s"
