@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
@@ -154,21 +155,26 @@ absl::Status PrepareHostPath(const VolumePlan& v) {
       }
       ::close(fd);
     }
-  } else if (type == "Directory" && !fs::is_directory(p, ec)) {
-    return absl::NotFoundError(
-        absl::StrCat("hostPath type check failed: ", v.host_path, " is not a directory"));
-  } else if (type == "File" && !fs::is_regular_file(p, ec)) {
-    return absl::NotFoundError(
-        absl::StrCat("hostPath type check failed: ", v.host_path, " is not a file"));
-  } else if (type == "Socket" && !fs::is_socket(p, ec)) {
-    return absl::NotFoundError(
-        absl::StrCat("hostPath type check failed: ", v.host_path, " is not a socket"));
-  } else if (type == "CharDevice" && !fs::is_character_file(p, ec)) {
-    return absl::NotFoundError(
-        absl::StrCat("hostPath type check failed: ", v.host_path, " is not a character device"));
-  } else if (type == "BlockDevice" && !fs::is_block_file(p, ec)) {
-    return absl::NotFoundError(
-        absl::StrCat("hostPath type check failed: ", v.host_path, " is not a block device"));
+  } else {
+    // The kinds that must already exist, checked as the kubelet checks them.
+    struct Check {
+      const char* type;
+      bool (*is)(const fs::path&, std::error_code&) noexcept;
+      const char* what;
+    };
+    static constexpr std::array<Check, 5> kChecks = {{
+        {"Directory", fs::is_directory, "a directory"},
+        {"File", fs::is_regular_file, "a file"},
+        {"Socket", fs::is_socket, "a socket"},
+        {"CharDevice", fs::is_character_file, "a character device"},
+        {"BlockDevice", fs::is_block_file, "a block device"},
+    }};
+    for (const Check& check : kChecks) {
+      if (type == check.type && !check.is(p, ec)) {
+        return absl::NotFoundError(
+            absl::StrCat("hostPath type check failed: ", v.host_path, " is not ", check.what));
+      }
+    }
   }
   return absl::OkStatus();
 }

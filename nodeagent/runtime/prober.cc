@@ -265,18 +265,9 @@ void CloseFd(int& fd) {
   ::_exit(127);
 }
 
-bool DupTo(int from, int to) {
-  if (from == to) return ::fcntl(to, F_SETFD, 0) == 0;
-  return ::dup2(from, to) == to;
-}
-
 // The child, between fork and exec: async-signal-safe calls only.
 [[noreturn]] void RunExecChild(const ExecPlan& plan, int err_fd) {
-  for (int sig = 1; sig < NSIG; ++sig) {
-    struct sigaction action {};
-    action.sa_handler = SIG_DFL;
-    ::sigaction(sig, &action, nullptr);  // fails for SIGKILL, SIGSTOP, libc's own: fine
-  }
+  ResetSignalDispositionsInChild();
   // Its own process group, so that a timeout kills what it started too.
   if (::setpgid(0, 0) != 0) ExecFail(err_fd, ExecStep::kSetpgid, 0, errno);
   for (size_t i = 0; i < plan.ns_fds.size(); ++i) {
@@ -285,8 +276,8 @@ bool DupTo(int from, int to) {
     }
   }
   if (::chdir(plan.working_dir.c_str()) != 0) ExecFail(err_fd, ExecStep::kChdir, 0, errno);
-  if (!DupTo(plan.stdin_fd, STDIN_FILENO) || !DupTo(plan.out_fd, STDOUT_FILENO) ||
-      !DupTo(plan.out_fd, STDERR_FILENO)) {
+  if (!DupToInChild(plan.stdin_fd, STDIN_FILENO) || !DupToInChild(plan.out_fd, STDOUT_FILENO) ||
+      !DupToInChild(plan.out_fd, STDERR_FILENO)) {
     ExecFail(err_fd, ExecStep::kDup, 0, errno);
   }
   const ChildExecError failure =

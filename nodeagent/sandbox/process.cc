@@ -337,21 +337,10 @@ unsigned long KeptMountFlags(const struct statfs& fs) {  // NOLINT(google-runtim
   ::_exit(127);
 }
 
-// Moves `from` onto `to` without close-on-exec.
-bool DupTo(int from, int to) {
-  if (from == to) return ::fcntl(to, F_SETFD, 0) == 0;
-  return ::dup2(from, to) == to;
-}
-
 // The child, between fork and exec: async-signal-safe calls only.
 [[noreturn]] void RunChild(const ChildPlan& plan, int err_fd) {
-  // Default dispositions (the agent's handlers and ignored signals are not the pod's). All
-  // signals stay blocked (the parent blocked them around the fork) until just before exec.
-  for (int sig = 1; sig < NSIG; ++sig) {
-    struct sigaction action {};
-    action.sa_handler = SIG_DFL;
-    ::sigaction(sig, &action, nullptr);  // fails for SIGKILL, SIGSTOP, libc's own: fine
-  }
+  // All signals stay blocked (the parent blocked them around the fork) until just before exec.
+  ResetSignalDispositionsInChild();
   if (::setsid() < 0) Fail(err_fd, Step::kSetsid, 0, 0, errno);
   if (plan.netns_fd >= 0 && ::setns(plan.netns_fd, CLONE_NEWNET) != 0) {
     Fail(err_fd, Step::kSetns, 0, 0, errno);
@@ -426,8 +415,8 @@ bool DupTo(int from, int to) {
     }
   }
   if (::chdir(plan.working_dir.c_str()) != 0) Fail(err_fd, Step::kChdir, 0, 0, errno);
-  if (!DupTo(plan.stdin_fd, STDIN_FILENO) || !DupTo(plan.log_fd, STDOUT_FILENO) ||
-      !DupTo(plan.log_fd, STDERR_FILENO)) {
+  if (!DupToInChild(plan.stdin_fd, STDIN_FILENO) || !DupToInChild(plan.log_fd, STDOUT_FILENO) ||
+      !DupToInChild(plan.log_fd, STDERR_FILENO)) {
     Fail(err_fd, Step::kDup, 0, 0, errno);
   }
   if (plan.uid || plan.gid) {
@@ -657,6 +646,19 @@ absl::StatusOr<ProcStat> ReadProcStat(pid_t pid) {
 absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid) {
   RMQ_ASSIGN_OR_RETURN(ProcStat stat, ReadProcStat(pid));
   return ProcessIdentity{.pid = stat.pid, .start_time = stat.start_time};
+}
+
+void ResetSignalDispositionsInChild() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction action {};
+    action.sa_handler = SIG_DFL;
+    ::sigaction(sig, &action, nullptr);  // fails for SIGKILL, SIGSTOP, libc's own: fine
+  }
+}
+
+bool DupToInChild(int from, int to) {
+  if (from == to) return ::fcntl(to, F_SETFD, 0) == 0;
+  return ::dup2(from, to) == to;
 }
 
 ChildExecError ExecCandidatesInChild(const std::vector<std::string>& candidates, char* const* argv,

@@ -87,6 +87,12 @@ struct SpawnSpec {
 // `mount --bind /a /etc/config: No such file or directory`.
 absl::StatusOr<pid_t> SpawnInPod(const SpawnSpec& spec);
 
+// Child-side helpers shared by SpawnInPod and the exec prober, async-signal-safe:
+// every signal back to its default disposition (the agent's handlers and ignored signals are not
+// the child's); `from` moved onto `to` without close-on-exec.
+void ResetSignalDispositionsInChild();
+bool DupToInChild(int from, int to);
+
 // The last steps of a forked child before exec, shared by SpawnInPod and the exec prober: marks
 // every descriptor above stderr close-on-exec, clears the signal mask, then tries each of
 // `candidates` (argv[0] resolved against PATH) with execve, following execvpe's rules (go on after
