@@ -264,12 +264,11 @@ asio::awaitable<absl::Status> NodeRuntime::Run() {
   }
 
   int informers = 0;
-  asio::steady_timer informers_done(executor_, asio::steady_timer::time_point::max());
   auto start = [&](k8s::Informer& informer) {
     ++informers;
-    asio::co_spawn(executor_, informer.Run(), [&](const std::exception_ptr&) {
+    asio::co_spawn(executor_, informer.Run(), [this, &informers](const std::exception_ptr&) {
       --informers;
-      informers_done.cancel();
+      wake_.cancel();
     });
   };
   // Workers start once every cache is filled: a pod adopted before its ConfigMaps are listed
@@ -291,14 +290,10 @@ asio::awaitable<absl::Status> NodeRuntime::Run() {
   Log()->info("pod runtime of node {} started ({} pod records)", config_.node_name,
               records_.size());
 
-  while (!stopping_) {
+  // Woken by Stop(), and by every worker and informer that ends.
+  while (!stopping_ || running_ > 0 || informers > 0) {
     boost::system::error_code ec;
     wake_.expires_at(asio::steady_timer::time_point::max());
-    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-  while (running_ > 0 || informers > 0) {
-    boost::system::error_code ec;
-    wake_.expires_after(std::chrono::milliseconds(100));
     co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   if (stop_pods_) {
