@@ -157,11 +157,20 @@ class NodeAgentE2eTest : public ::testing::Test {
   static std::optional<Json> GetPod(const std::string& ns, const std::string& name) {
     absl::StatusOr<std::string> out = Kubectl({"-n", ns, "get", "pod", name, "-o", "json"});
     if (!out.ok()) return std::nullopt;
-    return Json::parse(*out, nullptr, false);
+    Json pod = Json::parse(*out, nullptr, false);
+    if (!pod.is_object()) return std::nullopt;
+    return pod;
+  }
+
+  // `pod.status`, or an empty object: a pod read before the node agent's first status write has
+  // no containerStatuses (and a const operator[] on a missing key is undefined).
+  static Json Status(const Json& pod) {
+    Json status = pod.value("status", Json::object());
+    return status.is_object() ? status : Json::object();
   }
 
   static bool PodReady(const Json& pod) {
-    for (const Json& c : pod["status"].value("conditions", Json::array())) {
+    for (const Json& c : Status(pod).value("conditions", Json::array())) {
       if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
     }
     return false;
@@ -177,7 +186,7 @@ class NodeAgentE2eTest : public ::testing::Test {
   }
 
   static std::string ContainerPid(const Json& pod, const std::string& container) {
-    for (const Json& c : pod["status"].value("containerStatuses", Json::array())) {
+    for (const Json& c : Status(pod).value("containerStatuses", Json::array())) {
       if (c.value("name", "") != container) continue;
       std::string id = c.value("containerID", "");
       if (id.rfind("proc://", 0) == 0) return id.substr(7);
@@ -185,11 +194,18 @@ class NodeAgentE2eTest : public ::testing::Test {
     return "";
   }
 
-  static const Json* ContainerStatus(const Json& pod, const std::string& container) {
-    for (const Json& c : pod["status"]["containerStatuses"]) {
-      if (c.value("name", "") == container) return &c;
+  // The named container's status (a copy), or an empty object when the pod has none yet.
+  static Json ContainerStatus(const Json& pod, const std::string& container) {
+    for (const Json& c : Status(pod).value("containerStatuses", Json::array())) {
+      if (c.is_object() && c.value("name", "") == container) return c;
     }
-    return nullptr;
+    return Json::object();
+  }
+
+  // The value at a JSON pointer ("/state/running/startedAt"), or null when a step is missing.
+  static Json At(const Json& j, const std::string& pointer) {
+    const Json::json_pointer ptr(pointer);
+    return j.contains(ptr) ? j.at(ptr) : Json();
   }
 
   // Runs `argv` inside the pod's container (its mount, UTS and network namespaces), as
@@ -325,7 +341,9 @@ TEST_F(NodeAgentE2eTest, StatefulSetPodsReachEachOtherScaleDownGracefullyAndKeep
   // PVC data survives deleting the pod: the StatefulSet recreates web-0 on the same claim.
   CapturedRun marked = Exec("e2e-sts", "web-0", "web", {"sh", "-c", "echo kept > /mnt/marker"});
   ASSERT_EQ(marked.exit_status, 0) << marked.err;
-  const std::string old_uid = (*GetPod("e2e-sts", "web-0"))["metadata"]["uid"];
+  const std::string old_uid =
+      At(GetPod("e2e-sts", "web-0").value_or(Json::object()), "/metadata/uid").get<std::string>();
+  ASSERT_FALSE(old_uid.empty());
   ASSERT_TRUE(Kubectl({"-n", "e2e-sts", "delete", "pod", "web-0", "--wait=false"}).ok());
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -399,8 +417,8 @@ TEST_F(NodeAgentE2eTest, FailingLivenessProbeRestartsTheContainer) {
       [&] {
         std::optional<Json> p = GetPod("default", "liveness");
         if (!p) return false;
-        const Json* c = ContainerStatus(*p, "app");
-        if (c == nullptr || c->value("restartCount", 0) < 1 || !(*c)["state"].contains("running")) {
+        const Json c = ContainerStatus(*p, "app");
+        if (c.value("restartCount", 0) < 1 || At(c, "/state/running").is_null()) {
           return false;
         }
         pod = *p;
@@ -408,20 +426,19 @@ TEST_F(NodeAgentE2eTest, FailingLivenessProbeRestartsTheContainer) {
       },
       seconds(90)))
       << agent_->Log();
-  const Json* c = ContainerStatus(pod, "app");
-  ASSERT_NE(c, nullptr);
-  const int restarts = (*c)["restartCount"];
-  const Json& last = (*c)["lastState"]["terminated"];
-  ASSERT_TRUE(last.is_object()) << c->dump();
+  const Json c = ContainerStatus(pod, "app");
+  const int restarts = c.value("restartCount", 0);
+  const Json last = At(c, "/lastState/terminated");
+  ASSERT_TRUE(last.is_object()) << c.dump();
   // `exec sleep` got SIGTERM: 128 + 15.
   EXPECT_EQ(last.value("exitCode", -1), 143) << last.dump();
-  EXPECT_EQ(pod["status"]["phase"], "Running");
+  EXPECT_EQ(At(pod, "/status/phase"), "Running");
   // The init container ran first, once; the emptyDir outlives container restarts; one line per
   // start.
-  EXPECT_EQ(pod["status"]["initContainerStatuses"][0]["state"]["terminated"]["exitCode"], 0);
+  EXPECT_EQ(At(pod, "/status/initContainerStatuses/0/state/terminated/exitCode"), 0);
   std::optional<Json> again = GetPod("default", "liveness");
   ASSERT_TRUE(again);
-  if ((*ContainerStatus(*again, "app"))["restartCount"] == restarts) {
+  if (ContainerStatus(*again, "app").value("restartCount", -1) == restarts) {
     CapturedRun starts = Exec("default", "liveness", "app", {"cat", "/mnt/starts"});
     EXPECT_EQ(starts.out.rfind("init\n", 0), 0u) << starts.out;
     EXPECT_EQ(std::count(starts.out.begin(), starts.out.end(), '\n'), restarts + 2) << starts.out;
@@ -491,7 +508,7 @@ TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem
       seconds(60)))
       << agent_->Log();
   ASSERT_TRUE(Kubectl({"delete", "pod", "agent-help", "--wait=false"}).ok());
-  const Json before = *GetPod("default", "survivor");
+  const Json before = GetPod("default", "survivor").value_or(Json::object());
   const std::string pid = ContainerPid(before, "server");
   ASSERT_FALSE(pid.empty());
 
@@ -509,18 +526,18 @@ TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem
               seconds(30)))
       << agent_->Log();
   std::this_thread::sleep_for(seconds(3));
-  const Json after = *GetPod("default", "survivor");
+  const Json after = GetPod("default", "survivor").value_or(Json::object());
   EXPECT_TRUE(PodReady(after));
   EXPECT_EQ(ContainerPid(after, "server"), pid);
-  EXPECT_EQ((*ContainerStatus(after, "server"))["restartCount"], 0);
-  EXPECT_EQ((*ContainerStatus(after, "server"))["state"]["running"]["startedAt"],
-            (*ContainerStatus(before, "server"))["state"]["running"]["startedAt"]);
+  EXPECT_EQ(ContainerStatus(after, "server").value("restartCount", -1), 0);
+  EXPECT_EQ(At(ContainerStatus(after, "server"), "/state/running/startedAt"),
+            At(ContainerStatus(before, "server"), "/state/running/startedAt"));
   // StatefulSet pods from the first test are still there and Ready too.
   EXPECT_TRUE(WaitReady("e2e-sts", "web-0", seconds(10)));
   // A pod that ran to its end is not run again and keeps its exit code.
-  const Json finished = *GetPod("default", "finished");
-  EXPECT_EQ(finished["status"]["phase"], "Failed");
-  EXPECT_EQ((*ContainerStatus(finished, "job"))["state"]["terminated"]["exitCode"], 3);
+  const Json finished = GetPod("default", "finished").value_or(Json::object());
+  EXPECT_EQ(At(finished, "/status/phase"), "Failed");
+  EXPECT_EQ(At(ContainerStatus(finished, "job"), "/state/terminated/exitCode"), 3);
   std::ifstream runs("/tmp/rmq-e2e-finished/runs");
   std::stringstream ran;
   ran << runs.rdbuf();
@@ -533,7 +550,7 @@ TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem
   ASSERT_TRUE(WaitFor(
       [&] {
         std::optional<Json> p = GetPod("default", "survivor");
-        return p && (*ContainerStatus(*p, "server"))["restartCount"] == 1 &&
+        return p && ContainerStatus(*p, "server").value("restartCount", 0) == 1 &&
                ContainerPid(*p, "server") != pid && PodReady(*p);
       },
       seconds(60)))
@@ -553,11 +570,11 @@ TEST_F(NodeAgentE2eTest, RocketMqNameServerAndBrokerCarryAMessageFromTheHost) {
 
   // How much of apply -> Ready is the JVM: from each container's start to its pod's Ready.
   auto start_to_ready = [](const Json& pod, const std::string& container) {
-    const Json* c = ContainerStatus(pod, container);
-    std::string started = (*c)["state"]["running"]["startedAt"];
+    const std::string started =
+        At(ContainerStatus(pod, container), "/state/running/startedAt").get<std::string>();
     std::string ready;
-    for (const Json& cond : pod["status"]["conditions"]) {
-      if (cond["type"] == "Ready") ready = cond["lastTransitionTime"];
+    for (const Json& cond : Status(pod).value("conditions", Json::array())) {
+      if (cond.value("type", "") == "Ready") ready = cond.value("lastTransitionTime", "");
     }
     auto parse = [](const std::string& t) {
       std::tm tm{};
@@ -566,8 +583,8 @@ TEST_F(NodeAgentE2eTest, RocketMqNameServerAndBrokerCarryAMessageFromTheHost) {
     };
     return parse(ready) - parse(started);
   };
-  const Json ns_pod = *GetPod("rocketmq-demo", "namesrv-0");
-  const Json broker_pod = *GetPod("rocketmq-demo", "broker-0");
+  const Json ns_pod = GetPod("rocketmq-demo", "namesrv-0").value_or(Json::object());
+  const Json broker_pod = GetPod("rocketmq-demo", "broker-0").value_or(Json::object());
   std::printf(
       "[e2e] RocketMQ: apply -> namesrv-0 Ready %.1f s, broker-0 Ready %.1f s; container start -> "
       "Ready (JVM boot, +registration for the broker, 1 s resolution): namesrv %.0f s, broker "
@@ -575,7 +592,8 @@ TEST_F(NodeAgentE2eTest, RocketMqNameServerAndBrokerCarryAMessageFromTheHost) {
       namesrv_ready, all_ready, start_to_ready(ns_pod, "namesrv"),
       start_to_ready(broker_pod, "broker"));
 
-  const std::string ns_ip = ns_pod["status"]["podIP"];
+  const std::string ns_ip = Status(ns_pod).value("podIP", "");
+  ASSERT_FALSE(ns_ip.empty()) << ns_pod.dump();
   const std::string home = *images_dir_ + "/rocketmq-5.3.3/home/rocketmq/rocketmq-5.3.3";
   const std::string body = absl::StrCat("hello-e2e-", ::getpid());
   SpawnOptions env{
