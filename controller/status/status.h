@@ -1,0 +1,68 @@
+// status.h: the status of NameService and Broker resources, computed from what the operator
+// observed (pure; one place, the reconciler's status writer, sends it).
+//
+// Conditions (metav1.Condition, lastTransitionTime kept while a status does not flip):
+//  - Ready: every StatefulSet exists, has seen its latest spec, and all pods are updated and
+//    Ready. Reasons: AllReplicasReady, ReplicasNotReady, RollingUpdate, Creating, InvalidSpec,
+//    WaitingForNameServers, ApplyFailed.
+//  - Progressing: a rollout or scale is under way (RollingUpdate, Scaling, Creating) or not
+//    (Stable).
+//  - Degraded: something needs a human (InvalidSpec, ApplyFailed, ScaleInRefused,
+//    ClusterModeUnsupported, WaitingForNameServers) or not (AsExpected).
+// Every condition carries the CR's metadata.generation as observedGeneration, and so does
+// status.observedGeneration.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "controller/api/spec.h"
+
+namespace rmq::controller {
+
+// Why the operator could not bring the children to the spec (all empty = nothing blocks).
+struct Blockers {
+  absl::Status invalid_spec;  // the spec failed ParseNameService/ParseBroker
+  absl::Status apply_error;   // the last apply of a child failed
+  std::string waiting_for;    // e.g. "name servers: no NameService in namespace x"
+  std::string scale_in;       // set when a size decrease was refused (message)
+  std::string unsupported;    // e.g. clusterMode CONTROLLER
+};
+
+// StatefulSets by name, pods as read from the cache (the CR's pods, by label).
+struct Observed {
+  std::map<std::string, Json> stateful_sets;
+  std::vector<Json> pods;
+};
+
+struct NameServiceStatusInputs {
+  const Json* cr = nullptr;
+  const NameServiceSpec* spec = nullptr;  // null when the spec is invalid
+  Observed observed;
+  Blockers blockers;
+};
+
+struct BrokerStatusInputs {
+  const Json* cr = nullptr;
+  const BrokerSpec* spec = nullptr;  // null when the spec is invalid
+  Observed observed;
+  Blockers blockers;
+  // Groups whose StatefulSets the operator renders (status.size): spec.size, or more while a
+  // scale-in is refused.
+  int32_t groups_applied = 0;
+  std::string name_servers;  // the list the brokers were given
+};
+
+// The whole new `status` object, built on the CR's current status (fields this code does not
+// own are kept). The caller writes it only when it differs from the current one.
+Json ComputeNameServiceStatus(const NameServiceStatusInputs& in,
+                              std::chrono::system_clock::time_point now);
+Json ComputeBrokerStatus(const BrokerStatusInputs& in, std::chrono::system_clock::time_point now);
+
+// A pod's Ready condition is True.
+bool PodIsReady(const Json& pod);
+
+}  // namespace rmq::controller
