@@ -58,8 +58,9 @@ class SpecReader {
       if (out == a) return absl::OkStatus();
     }
     std::string names;
-    for (std::string_view a : allowed)
+    for (std::string_view a : allowed) {
       absl::StrAppend(&names, names.empty() ? "" : ", ", std::string(a));
+    }
     return FieldError(Path(key),
                       absl::StrCat("unsupported value \"", out, "\": must be one of ", names));
   }
@@ -79,8 +80,9 @@ class SpecReader {
     if (!v->is_array()) return FieldError(Path(key), "must be an array");
     for (size_t i = 0; i < v->size(); ++i) {
       const Json& item = (*v)[i];
-      if (!item.is_object())
+      if (!item.is_object()) {
         return FieldError(absl::StrCat(Path(key), "[", i, "]"), "must be an object");
+      }
       if (!required_name) continue;
       auto name = item.find("name");
       if (name == item.end() || !name->is_string() || name->get<std::string>().empty()) {
