@@ -69,6 +69,9 @@ Verdict Decide(const Blockers& b, const RolloutState& s, const char* what) {
   } else if (!b.scale_in.empty()) {
     v.degraded_reason = "ScaleInRefused";
     v.degraded_message = b.scale_in;
+  } else if (!b.missing_config.empty()) {
+    v.degraded_reason = "ConfigMapNotFound";
+    v.degraded_message = b.missing_config;
   } else if (!b.waiting_for.empty()) {
     v.degraded_reason = "WaitingForNameServers";
     v.degraded_message = b.waiting_for;

@@ -8,7 +8,7 @@
 //  - Progressing: a rollout or scale is under way (RollingUpdate, Scaling, Creating) or not
 //    (Stable).
 //  - Degraded: something needs a human (InvalidSpec, ApplyFailed, ScaleInRefused,
-//    ClusterModeUnsupported, WaitingForNameServers) or not (AsExpected).
+//    ClusterModeUnsupported, WaitingForNameServers, ConfigMapNotFound) or not (AsExpected).
 // Every condition carries the CR's metadata.generation as observedGeneration, and so does
 // status.observedGeneration.
 #pragma once
@@ -28,6 +28,7 @@ struct Blockers {
   absl::Status invalid_spec;  // the spec failed ParseNameService/ParseBroker
   absl::Status apply_error;   // the last apply of a child failed
   std::string waiting_for;    // e.g. "name servers: no NameService in namespace x"
+  std::string missing_config;  // e.g. "ConfigMap x (broker-common.conf) not found"
   std::string scale_in;       // set when a size decrease was refused (message)
   std::string unsupported;    // e.g. clusterMode CONTROLLER
 };

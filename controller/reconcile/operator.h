@@ -1,0 +1,98 @@
+// operator.h: the reconcile loop of NameService and Broker resources (the I/O around the pure
+// parts in api/, desired/, status/ and decisions.h).
+//
+// Informers (one per type and watched namespace, or one per type for all namespaces) keep caches
+// of NameServices, Brokers, and the operator's StatefulSets, Pods, Services,
+// PodDisruptionBudgets (label app.kubernetes.io/managed-by=rocketmq-operator) and ConfigMaps (all:
+// a Broker's broker-common.conf lives in a ConfigMap of the user's). Their events enqueue the
+// resource concerned (a child by its controller reference or pod labels; a user ConfigMap for
+// every Broker whose volumes carry it; a NameService for the Brokers that take their name
+// servers from it). Reconciles start once every cache is listed. Per key, one reconcile at a time:
+//   1. read the CR from the cache, parse the spec (invalid: status only);
+//   2. build the children; apply (server-side, field manager rocketmq-operator, force) each one
+//      whose applied-hash annotation differs from the cached copy's: at steady state nothing;
+//   3. compute the status from the cached children and write it (merge patch on /status) only
+//      when it changed; Events for each applied child and each condition that turns bad/good.
+// No periodic requeue: a reconcile runs only because something changed. Errors requeue the key
+// with the work queue's per-key backoff.
+//
+// Threading: confined to one executor (Run(), Stop() and the handlers run on it).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/k8s/client.h"
+#include "common/k8s/controller.h"
+#include "common/k8s/informer.h"
+#include "common/net/asio.h"
+#include "controller/desired/name_service.h"
+#include "controller/desired/sidecar.h"
+#include "prometheus/registry.h"
+
+namespace rmq::controller {
+
+struct OperatorOptions {
+  std::vector<std::string> namespaces;  // empty: every namespace
+  ClusterSettings cluster;
+  AgentSidecarOptions agent;
+  int workers = 4;                             // per kind
+  std::string instance = "rocketmq-operator";  // Events' reportingInstance (the pod name)
+};
+
+// The custom resource types and the PodDisruptionBudget type (not in common/k8s).
+const k8s::ResourceType& NameServices();
+const k8s::ResourceType& Brokers();
+const k8s::ResourceType& PodDisruptionBudgets();
+
+class Operator {
+ public:
+  Operator(boost::asio::any_io_executor executor, k8s::Client& client, OperatorOptions options,
+           prometheus::Registry& registry);
+  ~Operator();
+  Operator(const Operator&) = delete;
+  Operator& operator=(const Operator&) = delete;
+
+  // Runs the informers and, once all have listed, the reconcilers, until Stop().
+  boost::asio::awaitable<void> Run();
+  void Stop();
+
+  bool synced() const { return synced_; }
+  // Writes sent to the API (applies, status patches, Events) since the start.
+  int64_t writes() const { return writes_; }
+
+ private:
+  class Cache;
+  struct Metrics;
+
+  boost::asio::awaitable<k8s::Controller::Result> ReconcileNameService(const std::string& key);
+  boost::asio::awaitable<k8s::Controller::Result> ReconcileBroker(const std::string& key);
+
+  // Applies each child that needs it; the first error is returned (the rest are not tried).
+  boost::asio::awaitable<absl::Status> ApplyChildren(const Json& cr, std::vector<Json> children);
+  // Writes `status` if it differs from the CR's; Events for conditions that changed.
+  boost::asio::awaitable<absl::Status> WriteStatus(const k8s::ResourceType& type, const Json& cr,
+                                                   Json status);
+  boost::asio::awaitable<void> Emit(const Json& regarding, bool warning, std::string reason,
+                                    std::string action, std::string note);
+
+  void EnqueueBrokersOfNamespace(const std::string& ns, bool only_without_name_servers);
+  void OnConfigMap(const Json& cm);
+  void CountWrite(const std::string& resource, const char* verb);
+  void Record(const char* kind, const absl::Status& status, double seconds);
+
+  boost::asio::any_io_executor executor_;
+  k8s::Client& client_;
+  OperatorOptions options_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<k8s::Controller> name_services_;
+  std::unique_ptr<k8s::Controller> brokers_;
+  bool synced_ = false;
+  bool stopped_ = false;
+  int64_t writes_ = 0;
+};
+
+}  // namespace rmq::controller
