@@ -1,8 +1,8 @@
 #include "controller/main/options.h"
 
-#include <charconv>
 #include <map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -71,8 +71,9 @@ absl::StatusOr<OperatorProcessOptions> ParseOperatorOptions(const std::vector<st
     const bool is_bool = name == "leader-elect";
     const bool known = strings.contains(name) || durations.contains(name) || is_bool ||
                        name == "workers" || name == "log-format";
-    if (!known)
+    if (!known) {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
     if (!value) {
       if (is_bool) {
         value = "true";
@@ -94,8 +95,7 @@ absl::StatusOr<OperatorProcessOptions> ParseOperatorOptions(const std::vector<st
       o.leader_elect = *b;
     } else if (name == "workers") {
       int n = 0;
-      auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-      if (ec != std::errc() || end != value->data() + value->size() || n < 1 || n > 64) {
+      if (!absl::SimpleAtoi(*value, &n) || n < 1 || n > 64) {
         return Bad(name, "expected a number from 1 to 64");
       }
       o.workers = n;

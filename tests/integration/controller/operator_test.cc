@@ -43,7 +43,10 @@ int FreePort() {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return 0;
+  }
   socklen_t len = sizeof(addr);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
@@ -308,7 +311,7 @@ TEST_F(OperatorTest, ReconcilesTheApacheExampleUpdatesRefusesScaleInAndStaysQuie
       seconds(20)));
   absl::StatusOr<std::string> events = plane_->Kubectl(
       {"-n", "apache", "get", "events.events.k8s.io", "-o",
-       "jsonpath={range .items[*]}{.reason}/{.regarding.kind}/{.note}{\"\\n\"}{end}"});
+       R"(jsonpath={range .items[*]}{.reason}/{.regarding.kind}/{.note}{"\n"}{end})"});
   ASSERT_TRUE(events.ok());
   EXPECT_NE(events->find("Created/Broker/created StatefulSet broker-0-master"), std::string::npos)
       << *events;
@@ -363,7 +366,7 @@ TEST_F(OperatorTest, ReconcilesTheApacheExampleUpdatesRefusesScaleInAndStaysQuie
             std::string::npos);
   EXPECT_TRUE(Children("apache").contains("StatefulSet/broker-1-master"));
   events = plane_->Kubectl({"-n", "apache", "get", "events.events.k8s.io", "-o",
-                            "jsonpath={range .items[*]}{.type}/{.reason}{\"\\n\"}{end}"});
+                            R"(jsonpath={range .items[*]}{.type}/{.reason}{"\n"}{end})"});
   ASSERT_TRUE(events.ok());
   EXPECT_NE(events->find("Warning/ScaleInRefused"), std::string::npos) << *events;
 
