@@ -8,8 +8,8 @@
 namespace rmq::controller {
 namespace {
 
-absl::StatusOr<OperatorProcessOptions> Parse(std::vector<std::string> args,
-                                             std::map<std::string, std::string> env = {}) {
+absl::StatusOr<OperatorProcessOptions> Parse(const std::vector<std::string>& args,
+                                             const std::map<std::string, std::string>& env = {}) {
   return ParseOperatorOptions(
       args,
       [env](const std::string& name) -> std::optional<std::string> {
