@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "boost/asio/signal_set.hpp"
 #include "common/http/server.h"
 #include "common/k8s/client.h"
+#include "common/k8s/counting_transport.h"
 #include "common/k8s/leader_elector.h"
 #include "common/k8s/rest_config.h"
 #include "common/k8s/transport.h"
@@ -20,6 +22,7 @@
 #include "common/net/asio.h"
 #include "controller/main/options.h"
 #include "controller/reconcile/operator.h"
+#include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
@@ -62,8 +65,14 @@ int Run(const OperatorProcessOptions& options) {
     log->critical("API client: {}", transport.status().ToString());
     return kExitFailed;
   }
-  k8s::Client client(**transport);
+  k8s::CountingTransport counting(**transport);
+  k8s::Client client(counting);
   prometheus::Registry registry;
+  auto& requests = prometheus::BuildCounter()
+                       .Name("rocketmq_operator_api_requests_total")
+                       .Help("Requests sent to the Kubernetes API by method (watch: streams)")
+                       .Register(registry);
+  std::map<std::string, int64_t> requests_reported;
   prometheus::Gauge& leader = prometheus::BuildGauge()
                                   .Name("rocketmq_operator_leader")
                                   .Help("1 while this process leads (reconciles), else 0")
@@ -99,6 +108,11 @@ int Run(const OperatorProcessOptions& options) {
     co_return r;
   });
   (*server)->Route("/metrics", [&](const http::Request&) -> asio::awaitable<http::Response> {
+    for (const auto& [method, count] : counting.counts()) {
+      int64_t& reported = requests_reported[method];
+      requests.Add({{"method", method}}).Increment(static_cast<double>(count - reported));
+      reported = count;
+    }
     std::ostringstream out;
     prometheus::TextSerializer().Serialize(out, registry.Collect());
     http::Response r;

@@ -1,6 +1,7 @@
 #include "controller/reconcile/operator.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <functional>
 #include <utility>
@@ -196,17 +197,30 @@ Operator::Operator(asio::any_io_executor executor, k8s::Client& client, Operator
       brokers_->Enqueue(k8s::ObjectStore::KeyOf(e.object));
     });
   }
-  auto by_owner = [this](const k8s::ObjectEvent& e) {
-    if (std::optional<std::string> key = OwnerKey(e.object, "NameService")) {
-      name_services_->Enqueue(*key);
+  // Children: the resource they belong to; an event also settles a pending apply (below).
+  const std::array<std::pair<Cache::Kind, const char*>, 4> children = {
+      {{Cache::kStatefulSet, "StatefulSet"},
+       {Cache::kPod, "Pod"},
+       {Cache::kService, "Service"},
+       {Cache::kPdb, "PodDisruptionBudget"}}};
+  for (const auto& [cache_kind, kind_name] : children) {
+    for (auto& i : cache_->Of(cache_kind)) {
+      i->AddHandler([this, kind = std::string(kind_name)](const k8s::ObjectEvent& e) {
+        pending_applies_.erase(absl::StrCat(kind, "/", k8s::ObjectStore::KeyOf(e.object)));
+        if (std::optional<std::string> key = OwnerKey(e.object, "NameService")) {
+          name_services_->Enqueue(*key);
+        }
+        if (std::optional<std::string> key = OwnerKey(e.object, "Broker")) {
+          brokers_->Enqueue(*key);
+        }
+      });
     }
-    if (std::optional<std::string> key = OwnerKey(e.object, "Broker")) brokers_->Enqueue(*key);
-  };
-  for (Cache::Kind kind : {Cache::kStatefulSet, Cache::kPod, Cache::kService, Cache::kPdb}) {
-    for (auto& i : cache_->Of(kind)) i->AddHandler(by_owner);
   }
   for (auto& i : cache_->Of(Cache::kConfigMap)) {
-    i->AddHandler([this](const k8s::ObjectEvent& e) { OnConfigMap(e.object); });
+    i->AddHandler([this](const k8s::ObjectEvent& e) {
+      pending_applies_.erase(absl::StrCat("ConfigMap/", k8s::ObjectStore::KeyOf(e.object)));
+      OnConfigMap(e.object);
+    });
   }
 }
 
@@ -304,6 +318,13 @@ asio::awaitable<absl::Status> Operator::ApplyChildren(const Json& cr, std::vecto
                                                            : Cache::kPdb;
     const std::string key = k8s::ObjectStore::KeyOf(desired);
     const Json* observed = cache_->Get(cache_kind, key);
+    const std::string id = absl::StrCat(kind, "/", key);
+    const std::string hash = k8s::Annotation(desired, kAnnotationAppliedHash).value_or("");
+    // Applied already, and the informer has not shown it yet: do not send it again.
+    if (auto pending = pending_applies_.find(id);
+        pending != pending_applies_.end() && pending->second == hash) {
+      continue;
+    }
     if (!NeedsApply(observed, desired)) continue;
     const bool created = observed == nullptr;
     k8s::ApplyOptions apply_options;
@@ -316,15 +337,25 @@ asio::awaitable<absl::Status> Operator::ApplyChildren(const Json& cr, std::vecto
           applied.status().code(),
           absl::StrCat("applying ", kind, " ", key, ": ", applied.status().message()));
     }
+    pending_applies_[id] = hash;
     log->info("{} {} {}", created ? "created" : "updated", kind, key);
-    co_await Emit(cr, false, created ? "Created" : "Updated", "Apply",
-                  absl::StrCat(created ? "created " : "updated ", kind, " ", k8s::Name(desired)));
+    Emit(cr, false, created ? "Created" : "Updated", "Apply",
+         absl::StrCat(created ? "created " : "updated ", kind, " ", k8s::Name(desired)));
   }
   co_return absl::OkStatus();
 }
 
-asio::awaitable<void> Operator::Emit(const Json& regarding, bool warning, std::string reason,
-                                     std::string action, std::string note) {
+void Operator::Emit(const Json& regarding, bool warning, std::string reason, std::string action,
+                    std::string note) {
+  // Off the reconcile's path: an Event is a record, not a step (its failure is only logged).
+  asio::co_spawn(
+      executor_,
+      SendEvent(regarding, warning, std::move(reason), std::move(action), std::move(note)),
+      asio::detached);
+}
+
+asio::awaitable<void> Operator::SendEvent(Json regarding, bool warning, std::string reason,
+                                          std::string action, std::string note) {
   absl::StatusOr<Json> event = MakeOperatorEvent(
       regarding, warning, std::move(reason), std::move(action), std::move(note), options_.instance);
   if (!event.ok()) {
@@ -359,17 +390,16 @@ asio::awaitable<absl::Status> Operator::WriteStatus(const k8s::ResourceType& typ
   const bool is_ready = ready && ready->status == k8s::kConditionTrue;
   const bool was = was_ready && was_ready->status == k8s::kConditionTrue;
   if (is_ready != was && (is_ready || was)) {
-    co_await Emit(cr, !is_ready, is_ready ? "Ready" : "NotReady", "Reconcile", ready->message);
+    Emit(cr, !is_ready, is_ready ? "Ready" : "NotReady", "Reconcile", ready->message);
   }
   std::optional<k8s::Condition> degraded = k8s::FindCondition(status["conditions"], "Degraded");
   std::optional<k8s::Condition> was_degraded = k8s::FindCondition(old_conditions, "Degraded");
   const bool is_bad = degraded && degraded->status == k8s::kConditionTrue;
   const bool was_bad = was_degraded && was_degraded->status == k8s::kConditionTrue;
   if (is_bad && (!was_bad || was_degraded->reason != degraded->reason)) {
-    co_await Emit(cr, true, degraded->reason, "Reconcile", degraded->message);
+    Emit(cr, true, degraded->reason, "Reconcile", degraded->message);
   } else if (!is_bad && was_bad) {
-    co_await Emit(cr, false, "Recovered", "Reconcile",
-                  absl::StrCat("no longer ", was_degraded->reason));
+    Emit(cr, false, "Recovered", "Reconcile", absl::StrCat("no longer ", was_degraded->reason));
   }
   co_return absl::OkStatus();
 }
@@ -487,9 +517,8 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
             for (const std::string& k : children->conf.ignored_keys) {
               absl::StrAppend(&keys, keys.empty() ? "" : ", ", k);
             }
-            co_await Emit(
-                cr, true, "IgnoredConfigKeys", "RenderConfig",
-                absl::StrCat(kUserConfKey, " sets keys the operator owns, ignored: ", keys));
+            Emit(cr, true, "IgnoredConfigKeys", "RenderConfig",
+                 absl::StrCat(kUserConfKey, " sets keys the operator owns, ignored: ", keys));
           }
           in.groups_applied = groups.groups;
           in.name_servers = choice.list;

@@ -75,8 +75,11 @@ class Operator {
   // Writes `status` if it differs from the CR's; Events for conditions that changed.
   boost::asio::awaitable<absl::Status> WriteStatus(const k8s::ResourceType& type, const Json& cr,
                                                    Json status);
-  boost::asio::awaitable<void> Emit(const Json& regarding, bool warning, std::string reason,
-                                    std::string action, std::string note);
+  // Records an Event (sent in the background).
+  void Emit(const Json& regarding, bool warning, std::string reason, std::string action,
+            std::string note);
+  boost::asio::awaitable<void> SendEvent(Json regarding, bool warning, std::string reason,
+                                         std::string action, std::string note);
 
   void EnqueueBrokersOfNamespace(const std::string& ns, bool only_without_name_servers);
   void OnConfigMap(const Json& cm);
@@ -90,6 +93,10 @@ class Operator {
   std::unique_ptr<Cache> cache_;
   std::unique_ptr<k8s::Controller> name_services_;
   std::unique_ptr<k8s::Controller> brokers_;
+  // "Kind/namespace/name" -> the applied-hash of what this process applied last, until the
+  // informer shows an event for that object (its cache lags an apply by one watch event; without
+  // this, a reconcile in between would send the same apply again).
+  std::map<std::string, std::string> pending_applies_;
   bool synced_ = false;
   bool stopped_ = false;
   int64_t writes_ = 0;
