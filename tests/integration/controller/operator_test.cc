@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/child_process.h"
@@ -473,6 +474,46 @@ TEST_F(OperatorTest, TwoOperatorsOneLeadsAndTheOtherTakesOver) {
               std::chrono::duration<double>(Clock::now() - t1).count());
   c.process->Signal(SIGTERM);
   EXPECT_EQ(c.process->WaitExit(seconds(15)), 0) << c.process->Log();
+}
+
+// deploy/operator/rbac.yaml is enough: the operator runs with its ServiceAccount's token only.
+TEST_F(OperatorTest, RunsWithTheShippedRbacOnly) {
+  ASSERT_TRUE(plane_->Kubectl({"create", "namespace", "rocketmq-system"}).ok());
+  ASSERT_TRUE(plane_->Kubectl({"apply", "-f", kSource + "/deploy/operator/rbac.yaml"}).ok());
+  absl::StatusOr<std::string> token = plane_->Kubectl(
+      {"-n", "rocketmq-system", "create", "token", "rocketmq-operator", "--duration=1h"});
+  ASSERT_TRUE(token.ok()) << token.status();
+  const std::string kubeconfig = plane_->dir() + "/operator-sa.kubeconfig";
+  std::ofstream(kubeconfig)
+      << "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n"
+      << "    server: " << plane_->server() << "\n"
+      << "    certificate-authority: " << plane_->pki_dir() << "/ca.crt\n"
+      << "users:\n- name: operator\n  user:\n    token: " << absl::StripAsciiWhitespace(*token)
+      << "\n"
+      << "contexts:\n- name: operator\n  context: {cluster: local, user: "
+         "operator}\ncurrent-context: operator\n";
+  OperatorProcess op = StartOperator(
+      "op-rbac", {"--kubeconfig=" + kubeconfig, "--leader-election-namespace=rocketmq-system",
+                  "--namespaces=rbac-test"});
+  ASSERT_TRUE(WaitFor([&] { return op.HttpStatus("/readyz") == 200; }, seconds(30)))
+      << op.process->Log();
+  ASSERT_TRUE(Apply(ApacheExample("rbac-test")).ok());
+  ASSERT_TRUE(WaitFor([&] { return Children("rbac-test") == kApacheChildren; }, seconds(30)))
+      << op.process->Log();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::optional<Json> b = Get("rbac-test", "broker/broker");
+        return b && (*b)["status"].value("observedGeneration", 0) == 1;
+      },
+      seconds(20)))
+      << op.process->Log();
+  absl::StatusOr<std::string> events = plane_->Kubectl(
+      {"-n", "rbac-test", "get", "events.events.k8s.io", "-o", "jsonpath={.items[*].reason}"});
+  ASSERT_TRUE(events.ok());
+  EXPECT_NE(events->find("Created"), std::string::npos) << *events;
+  EXPECT_EQ(op.process->Log().find("Forbidden"), std::string::npos) << op.process->Log();
+  op.process->Signal(SIGTERM);
+  EXPECT_EQ(op.process->WaitExit(seconds(15)), 0) << op.process->Log();
 }
 
 }  // namespace
