@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds="${FUZZ_SECONDS:-60}"
 cmake --preset fuzz >/dev/null
-targets="remoting agent_request watch_stream nodeagent"
+targets="remoting agent_request watch_stream nodeagent controller"
 # shellcheck disable=SC2046  # one word per target
 cmake --build --preset fuzz --target $(printf '%s_fuzz ' $targets)
 work=$(mktemp -d)
