@@ -586,6 +586,12 @@ absl::Status PodWorker::StartContainer(Container& c) {
   spec.image_root = launch.image_root;
   if (!launch.image_root.empty()) spec.scratch_dir = scratch;
   for (const VolumeMount& m : c.plan.mounts) {
+    if (!m.sub_path.empty()) {
+      // The host path is the volume's directory + "/" + sub_path (pod_plan.h).
+      const std::string volume_dir =
+          m.host_path.substr(0, m.host_path.size() - m.sub_path.size() - 1);
+      RMQ_RETURN_IF_ERROR(MakeSubPath(volume_dir, m.sub_path));
+    }
     spec.mounts.push_back(
         {.host_path = m.host_path, .container_path = m.container_path, .read_only = m.read_only});
   }

@@ -682,4 +682,31 @@ ChildExecError ExecCandidatesInChild(const std::vector<std::string>& candidates,
   return failure;
 }
 
+absl::Status MakeSubPath(const std::string& volume_dir, const std::string& sub_path) {
+  std::string path = volume_dir;
+  for (absl::string_view part : absl::StrSplit(sub_path, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == "..") {
+      return absl::InvalidArgumentError(absl::StrCat("subPath ", sub_path, " contains .."));
+    }
+    absl::StrAppend(&path, "/", part);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (S_ISLNK(st.st_mode)) {
+        return absl::FailedPreconditionError(absl::StrCat("subPath ", sub_path, ": ", path,
+                                                          " is a symlink (refused: it could "
+                                                          "lead out of the volume)"));
+      }
+      continue;
+    }
+    if (errno != ENOENT) {
+      return absl::InternalError(absl::StrCat("lstat ", path, ": ", std::strerror(errno)));
+    }
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+      return absl::InternalError(absl::StrCat("mkdir ", path, ": ", std::strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace rmq::nodeagent

@@ -139,4 +139,10 @@ absl::StatusOr<ProcStat> ParseProcStat(std::string_view content);
 absl::StatusOr<ProcStat> ReadProcStat(pid_t pid);
 absl::StatusOr<ProcessIdentity> ReadProcessIdentity(pid_t pid);
 
+// Creates <volume_dir>/<sub_path> (a relative path without "..", as the pod plan checked) as a
+// directory, with its missing parents (mode 0755), as the kubelet does for a volumeMount's
+// subPath that does not exist yet. An existing file or directory is left alone. A component that
+// is a symlink is refused (FailedPrecondition): it could lead out of the volume.
+absl::Status MakeSubPath(const std::string& volume_dir, const std::string& sub_path);
+
 }  // namespace rmq::nodeagent
