@@ -74,76 +74,9 @@ LocalControlPlane* CrdValidationTest::plane_ = nullptr;
 std::string* CrdValidationTest::error_ = nullptr;
 
 TEST_F(CrdValidationTest, TheApacheOperatorsExampleIsAcceptedUnchangedAndDefaulted) {
-  // example/rocketmq_v1alpha1_rocketmq_cluster.yaml of apache/rocketmq-operator (03741c8), without
-  // its Console (a kind this issue does not add).
-  absl::StatusOr<std::string> out = KubectlFile("apply", R"yaml(
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: broker-config, namespace: default}
-data:
-  BROKER_MEM: " -Xms2g -Xmx2g -Xmn1g "
-  broker-common.conf: |
-    deleteWhen=04
-    fileReservedTime=48
-    flushDiskType=ASYNC_FLUSH
-    brokerRole=ASYNC_MASTER
----
-apiVersion: rocketmq.apache.org/v1alpha1
-kind: Broker
-metadata:
-  name: broker
-  namespace: default
-spec:
-  size: 1
-  nameServers: ""
-  replicaPerGroup: 1
-  brokerImage: apacherocketmq/rocketmq-broker:4.5.0-alpine-operator-0.3.0
-  imagePullPolicy: Always
-  resources:
-    requests: {memory: "2048Mi", cpu: "250m"}
-    limits: {memory: "12288Mi", cpu: "500m"}
-  allowRestart: true
-  storageMode: EmptyDir
-  hostPath: /data/rocketmq/broker
-  scalePodName: broker-0-master-0
-  env:
-    - name: BROKER_MEM
-      valueFrom: {configMapKeyRef: {name: broker-config, key: BROKER_MEM}}
-  volumes:
-    - name: broker-config
-      configMap:
-        name: broker-config
-        items: [{key: broker-common.conf, path: broker-common.conf}]
-  volumeClaimTemplates:
-    - metadata: {name: broker-storage}
-      spec:
-        accessModes: [ReadWriteOnce]
-        storageClassName: rocketmq-storage
-        resources: {requests: {storage: 8Gi}}
----
-apiVersion: rocketmq.apache.org/v1alpha1
-kind: NameService
-metadata:
-  name: name-service
-  namespace: default
-spec:
-  size: 1
-  nameServiceImage: apacherocketmq/rocketmq-nameserver:4.5.0-alpine-operator-0.3.0
-  imagePullPolicy: Always
-  hostNetwork: true
-  dnsPolicy: ClusterFirstWithHostNet
-  resources:
-    requests: {memory: "512Mi", cpu: "250m"}
-    limits: {memory: "1024Mi", cpu: "500m"}
-  storageMode: EmptyDir
-  hostPath: /data/rocketmq/nameserver
-  volumeClaimTemplates:
-    - metadata: {name: namesrv-storage}
-      spec:
-        accessModes: [ReadWriteOnce]
-        storageClassName: rocketmq-storage
-        resources: {requests: {storage: 1Gi}}
-)yaml");
+  // tests/testdata/controller/apache_rocketmq_cluster.yaml: the Apache operator's example as is.
+  absl::StatusOr<std::string> out = plane_->Kubectl(
+      {"apply", "-f", kSource + "/tests/testdata/controller/apache_rocketmq_cluster.yaml"});
   ASSERT_TRUE(out.ok()) << out.status();
   absl::StatusOr<std::string> got = plane_->Kubectl({"get", "broker", "broker", "-o", "json"});
   ASSERT_TRUE(got.ok()) << got.status();
