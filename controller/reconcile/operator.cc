@@ -60,8 +60,6 @@ const k8s::ResourceType* TypeOfKind(const std::string& kind) {
   return nullptr;
 }
 
-std::string NamespaceOfKey(const std::string& key) { return key.substr(0, key.find('/')); }
-
 // (Not a coroutine: GCC 12 mis-compiles braced temporaries inside coroutines.)
 absl::StatusOr<Json> MakeOperatorEvent(const Json& regarding, bool warning, std::string reason,
                                        std::string action, std::string note,
@@ -108,11 +106,9 @@ class Operator::Cache {
   std::vector<std::unique_ptr<k8s::Informer>>& Of(Kind kind) { return informers_[kind]; }
 
   const Json* Get(Kind kind, const std::string& key) const {
-    const std::string ns = NamespaceOfKey(key);
     for (const auto& informer : informers_.at(kind)) {
       if (const Json* o = informer->store().Get(key)) return o;
     }
-    (void)ns;
     return nullptr;
   }
 
