@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing this project needs on a Debian bookworm machine: compilers,
-# CMake/Ninja, the C++ libraries (all from Debian packages), Java 17 and Maven for the real
-# RocketMQ used by the tests, the openssl CLI and curl (certificates and probes of the agent test and
-# scripts/local-control-plane.sh), Prometheus for the agent's integration test
-# (it makes certificates and runs /usr/bin/prometheus itself; the Debian service is not needed),
-# and unzip, iproute2 (ss) and procps (pgrep) for scripts/local-images.sh and its test.
+# CMake/Ninja, ccache (every preset compiles through scripts/ccache-launcher) and python3 (for
+# scripts/clang-tidy-cached, the `tidy` preset's clang-tidy), the C++ libraries (all from Debian
+# packages), Java 17 and Maven for the real RocketMQ used by the tests, the openssl CLI and curl
+# (certificates and probes of the agent test and scripts/local-control-plane.sh), Prometheus for
+# the agent's integration test (it makes certificates and runs /usr/bin/prometheus itself; the
+# Debian service is not needed), and unzip, iproute2 (ss) and procps (pgrep) for
+# scripts/local-images.sh and its test.
 # Runs apt-get only when something is missing, so a second run is instant. Needs root (or sudo).
 # Go is not installed from Debian (bookworm's golang-go 1.19 is far too old for Kubernetes 1.36):
 # the machines come with Go 1.26; this script fails, saying what to install, when `go` is missing
@@ -40,7 +42,7 @@ fi
 check_go
 
 packages=(
-  cmake ninja-build g++ clang clang-format clang-tidy libclang-rt-14-dev pkg-config
+  cmake ninja-build ccache g++ clang clang-format clang-tidy libclang-rt-14-dev pkg-config python3
   libboost-dev libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libabsl-dev

@@ -4,6 +4,9 @@
 # preset (Debug + ASan/UBSan, warnings as errors), runs every ctest label (unit, integration, e2e),
 # checks formatting, runs clang-tidy (preset `tidy`, which also compiles everything with clang and
 # -Wthread-safety), and fuzzes for a bounded time.
+# Every compile goes through ccache (scripts/ccache-launcher) and clang-tidy through
+# scripts/clang-tidy-cached, both caching under $RMQ_CACHE_DIR (default ~/.cache/rocketmq-operator),
+# so a repeat run, from a fresh clone too, rebuilds and re-lints only what changed.
 # Prints the wall time of each step.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
