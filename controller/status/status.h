@@ -25,12 +25,12 @@ namespace rmq::controller {
 
 // Why the operator could not bring the children to the spec (all empty = nothing blocks).
 struct Blockers {
-  absl::Status invalid_spec;  // the spec failed ParseNameService/ParseBroker
-  absl::Status apply_error;   // the last apply of a child failed
-  std::string waiting_for;    // e.g. "name servers: no NameService in namespace x"
+  absl::Status invalid_spec;   // the spec failed ParseNameService/ParseBroker
+  absl::Status apply_error;    // the last apply of a child failed
+  std::string waiting_for;     // e.g. "name servers: no NameService in namespace x"
   std::string missing_config;  // e.g. "ConfigMap x (broker-common.conf) not found"
-  std::string scale_in;       // set when a size decrease was refused (message)
-  std::string unsupported;    // e.g. clusterMode CONTROLLER
+  std::string scale_in;        // set when a size decrease was refused (message)
+  std::string unsupported;     // e.g. clusterMode CONTROLLER
 };
 
 // StatefulSets by name, pods as read from the cache (the CR's pods, by label).
