@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/integration/controller/crd_plane.h"
 #include "tests/support/local_control_plane.h"
 
 namespace rmq::controller {
@@ -25,20 +26,12 @@ const std::string kSource = RMQ_SOURCE_DIR;
 class CrdValidationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    absl::StatusOr<std::unique_ptr<LocalControlPlane>> plane = LocalControlPlane::Start({});
+    absl::StatusOr<std::unique_ptr<LocalControlPlane>> plane = StartPlaneWithCrds({});
     if (!plane.ok()) {
       error_ = new std::string(plane.status().ToString());
       return;
     }
     plane_ = plane->release();
-    absl::StatusOr<std::string> out =
-        plane_->Kubectl({"apply", "--server-side", "-f", kSource + "/deploy/crds/"});
-    if (out.ok()) {
-      out = plane_->Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
-                             "crd/brokers.rocketmq.apache.org",
-                             "crd/nameservices.rocketmq.apache.org"});
-    }
-    if (!out.ok()) error_ = new std::string(out.status().ToString());
   }
   static void TearDownTestSuite() {
     delete plane_;

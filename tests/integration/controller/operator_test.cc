@@ -23,6 +23,7 @@
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/integration/controller/crd_plane.h"
 #include "tests/support/child_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/local_control_plane.h"
@@ -95,20 +96,12 @@ class OperatorTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     absl::StatusOr<std::unique_ptr<LocalControlPlane>> plane =
-        LocalControlPlane::Start({.with_controller_manager = true});
+        StartPlaneWithCrds({.with_controller_manager = true});
     if (!plane.ok()) {
       error_ = new std::string(plane.status().ToString());
       return;
     }
     plane_ = plane->release();
-    absl::StatusOr<std::string> out =
-        plane_->Kubectl({"apply", "--server-side", "-f", kSource + "/deploy/crds/"});
-    if (out.ok()) {
-      out = plane_->Kubectl({"wait", "--for=condition=Established", "--timeout=60s",
-                             "crd/brokers.rocketmq.apache.org",
-                             "crd/nameservices.rocketmq.apache.org"});
-    }
-    if (!out.ok()) error_ = new std::string(out.status().ToString());
   }
   static void TearDownTestSuite() {
     delete plane_;
