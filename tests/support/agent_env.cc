@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<AgentTestEnv>> AgentTestEnv::Start(LocalRocketMQO
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(agent->service_.get());
   agent->server_ = builder.BuildAndStart();
+  agent->address_ = absl::StrCat("127.0.0.1:", port);
   if (agent->server_ == nullptr || port == 0) {
     return absl::InternalError("the agent's gRPC server did not start");
   }

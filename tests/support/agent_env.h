@@ -29,6 +29,8 @@ class AgentTestEnv {
   AdminTestEnv& env() { return *env_; }
   agent::BrokerAgentService& service() { return *service_; }
   ::rocketmq::agent::v1::BrokerAgent::Stub& stub() { return *stub_; }
+  // "127.0.0.1:<port>" of the plaintext gRPC server.
+  const std::string& address() const { return address_; }
 
  private:
   AgentTestEnv() = default;
@@ -37,6 +39,7 @@ class AgentTestEnv {
   std::unique_ptr<agent::BrokerAgentService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<::rocketmq::agent::v1::BrokerAgent::Stub> stub_;
+  std::string address_;
 };
 
 }  // namespace rmq::testing

@@ -1,0 +1,59 @@
+// agent_client.h: the operator's calls to the broker agents (gRPC BrokerAgent), as awaitables on
+// the operator's executor.
+//
+// Each call has a deadline (Options::deadline unless the call takes its own); gRPC statuses map
+// to absl::Status with the same code and the agent's message, prefixed with the address. One
+// channel per agent address, created on first use and kept (gRPC reconnects it by itself).
+// Calls run on gRPC's callback threads and complete on `executor`: that executor must keep running
+// until every call finished (each is bounded by its deadline).
+//
+// Threading: call from the executor only.
+//
+// Example:
+//   AgentClient agents(io.get_executor(), {});
+//   absl::StatusOr<BrokerState> state = co_await agents.GetBrokerState("10.0.0.7:9095", {});
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/net/asio.h"
+#include "grpcpp/grpcpp.h"
+#include "rmq/agent/v1/agent.grpc.pb.h"
+
+namespace rmq::controller {
+
+namespace agentpb = ::rocketmq::agent::v1;
+
+class AgentClient {
+ public:
+  struct Options {
+    std::chrono::milliseconds deadline{10'000};
+    // Default: plaintext (the agents' --grpc-insecure).
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
+  };
+
+  AgentClient(boost::asio::any_io_executor executor, Options options);
+
+  boost::asio::awaitable<absl::StatusOr<agentpb::BrokerState>> GetBrokerState(
+      const std::string& address, agentpb::GetBrokerStateRequest request);
+  // `deadline`: the call's own, e.g. longer than the wait for registrations it asks for.
+  boost::asio::awaitable<absl::StatusOr<agentpb::UpdateNameServersResponse>> UpdateNameServers(
+      const std::string& address, agentpb::UpdateNameServersRequest request,
+      std::chrono::milliseconds deadline);
+
+  // grpc::Status -> absl::Status (same code), the message prefixed with `address`.
+  static absl::Status FromGrpc(const grpc::Status& status, const std::string& address);
+
+ private:
+  agentpb::BrokerAgent::Stub& StubFor(const std::string& address);
+
+  boost::asio::any_io_executor executor_;
+  Options options_;
+  std::map<std::string, std::unique_ptr<agentpb::BrokerAgent::Stub>> stubs_;
+};
+
+}  // namespace rmq::controller

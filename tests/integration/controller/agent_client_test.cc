@@ -1,0 +1,93 @@
+// AgentClient (the operator's gRPC client of the agents) against a real broker behind the agent's
+// service: state read, a name-server update with registration, errors with the agent's address.
+#include "controller/agent_link/agent_client.h"
+
+#include <memory>
+#include <thread>
+
+#include "common/net/blocking.h"
+#include "gtest/gtest.h"
+#include "tests/support/agent_env.h"
+
+namespace rmq::controller {
+namespace {
+
+namespace asio = boost::asio;
+
+class AgentClientTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<rmq::testing::AgentTestEnv>> env =
+        rmq::testing::AgentTestEnv::Start({.cluster_name = "AgentClientCluster"});
+    if (!env.ok()) {
+      error_ = new std::string(env.status().ToString());
+      return;
+    }
+    env_ = env->release();
+  }
+  static void TearDownTestSuite() {
+    delete env_;
+    env_ = nullptr;
+  }
+  void SetUp() override { ASSERT_EQ(error_, nullptr) << *error_; }
+
+  asio::io_context io_;
+  static rmq::testing::AgentTestEnv* env_;
+  static std::string* error_;
+};
+
+rmq::testing::AgentTestEnv* AgentClientTest::env_ = nullptr;
+std::string* AgentClientTest::error_ = nullptr;
+
+TEST_F(AgentClientTest, ReadsTheBrokerStateAndUpdatesItsNameServers) {
+  AgentClient agents(io_.get_executor(), {});
+  agentpb::GetBrokerStateRequest request;
+  request.set_check_registrations(true);
+  absl::StatusOr<agentpb::BrokerState> state =
+      net::BlockOn(io_, agents.GetBrokerState(env_->address(), request));
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->identity().cluster(), "AgentClientCluster");
+  ASSERT_EQ(state->name_servers_size(), 1);
+  const std::string name_server = state->name_servers(0);
+
+  // The same list again, waiting for registration: nothing changes, the broker is registered.
+  agentpb::UpdateNameServersRequest update;
+  update.add_name_servers(name_server);
+  update.set_wait_for_registration(true);
+  // A broker that has just started cannot answer GET_BROKER_RUNTIME_INFO for its first seconds
+  // (its stats have no sample yet: NoSuchElementException), which UpdateNameServers needs; the
+  // agent reports that as UNKNOWN. The operator calls only Ready brokers; the test waits.
+  absl::StatusOr<agentpb::UpdateNameServersResponse> updated = absl::UnknownError("not asked");
+  for (int i = 0; i < 60 && !updated.ok(); ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    updated = net::BlockOn(
+        io_, agents.UpdateNameServers(env_->address(), update, std::chrono::seconds(30)));
+  }
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_TRUE(updated->all_registered());
+  EXPECT_FALSE(updated->config_changed());
+}
+
+TEST_F(AgentClientTest, ErrorsCarryTheAgentsCodeMessageAndAddress) {
+  AgentClient agents(io_.get_executor(), {});
+  agentpb::UpdateNameServersRequest empty;  // no name servers: refused by the agent
+  absl::StatusOr<agentpb::UpdateNameServersResponse> r =
+      net::BlockOn(io_, agents.UpdateNameServers(env_->address(), empty, std::chrono::seconds(10)));
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("agent " + env_->address()), std::string::npos) << r.status();
+
+  // Nobody listens: the deadline bounds the call.
+  AgentClient short_deadline(io_.get_executor(),
+                             {.deadline = std::chrono::milliseconds(500), .credentials = nullptr});
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<agentpb::BrokerState> s =
+      net::BlockOn(io_, short_deadline.GetBrokerState("127.0.0.1:1", {}));
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(s.status().code() == absl::StatusCode::kUnavailable ||
+              s.status().code() == absl::StatusCode::kDeadlineExceeded)
+      << s.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+}  // namespace
+}  // namespace rmq::controller
