@@ -50,14 +50,15 @@ AgentClient::AgentClient(asio::any_io_executor executor, Options options)
 }
 
 absl::Status AgentClient::FromGrpc(const grpc::Status& status, const std::string& address) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat("agent ", address, ": ", status.error_message()));
+  return {static_cast<absl::StatusCode>(status.error_code()),
+          absl::StrCat("agent ", address, ": ", status.error_message())};
 }
 
 agentpb::BrokerAgent::Stub& AgentClient::StubFor(const std::string& address) {
   std::unique_ptr<agentpb::BrokerAgent::Stub>& stub = stubs_[address];
-  if (!stub)
+  if (!stub) {
     stub = agentpb::BrokerAgent::NewStub(grpc::CreateChannel(address, options_.credentials));
+  }
   return *stub;
 }
 
@@ -71,7 +72,7 @@ asio::awaitable<absl::StatusOr<agentpb::BrokerState>> AgentClient::GetBrokerStat
                               std::function<void(grpc::Status)> done) {
         stub.async()->GetBrokerState(
             context, shared_request.get(), response,
-            [shared_request, done = std::move(done)](grpc::Status s) { done(s); });
+            [shared_request, done = std::move(done)](const grpc::Status& s) { done(s); });
       });
 }
 
@@ -87,7 +88,7 @@ asio::awaitable<absl::StatusOr<agentpb::UpdateNameServersResponse>> AgentClient:
                               std::function<void(grpc::Status)> done) {
         stub.async()->UpdateNameServers(
             context, shared_request.get(), response,
-            [shared_request, done = std::move(done)](grpc::Status s) { done(s); });
+            [shared_request, done = std::move(done)](const grpc::Status& s) { done(s); });
       });
 }
 
