@@ -403,9 +403,21 @@ asio::awaitable<absl::Status> AdminClient::UpdateBrokerConfig(
 
 asio::awaitable<absl::StatusOr<std::map<std::string, std::string>>>
 AdminClient::GetBrokerRuntimeInfo(std::string broker) {
-  RMQ_CO_ASSIGN_OR_RETURN(
-      Json body, co_await CallJson(broker, RemotingCommand::Request(rc::kGetBrokerRuntimeInfo)));
-  co_return KvTableFromJson(body);
+  // A broker's StoreStatsService samples its put/get counters once a second into LinkedLists; in
+  // the first second after start they are empty and GET_BROKER_RUNTIME_INFO fails with
+  // SYSTEM_ERROR java.util.NoSuchElementException (LinkedList.getLast). Ask again, for up to 3 s.
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<Json> body =
+        co_await CallJson(broker, RemotingCommand::Request(rc::kGetBrokerRuntimeInfo));
+    if (body.ok()) co_return KvTableFromJson(*body);
+    if (attempt >= 30 ||
+        body.status().message().find("NoSuchElementException") == std::string_view::npos) {
+      co_return body.status();
+    }
+    timer.expires_after(std::chrono::milliseconds(100));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
 }
 
 asio::awaitable<absl::StatusOr<ConsumeStats>> AdminClient::GetConsumeStats(std::string broker,
