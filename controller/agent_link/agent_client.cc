@@ -1,6 +1,7 @@
 #include "controller/agent_link/agent_client.h"
 
 #include <functional>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -54,23 +55,23 @@ absl::Status AgentClient::FromGrpc(const grpc::Status& status, const std::string
           absl::StrCat("agent ", address, ": ", status.error_message())};
 }
 
-agentpb::BrokerAgent::Stub& AgentClient::StubFor(const std::string& address) {
-  std::unique_ptr<agentpb::BrokerAgent::Stub>& stub = stubs_[address];
+std::shared_ptr<agentpb::BrokerAgent::Stub> AgentClient::StubFor(const std::string& address) {
+  std::shared_ptr<agentpb::BrokerAgent::Stub>& stub = stubs_[address];
   if (!stub) {
     stub = agentpb::BrokerAgent::NewStub(grpc::CreateChannel(address, options_.credentials));
   }
-  return *stub;
+  return stub;
 }
 
 asio::awaitable<absl::StatusOr<agentpb::BrokerState>> AgentClient::GetBrokerState(
     const std::string& address, agentpb::GetBrokerStateRequest request) {
-  agentpb::BrokerAgent::Stub& stub = StubFor(address);
+  std::shared_ptr<agentpb::BrokerAgent::Stub> stub = StubFor(address);
   auto shared_request = std::make_shared<agentpb::GetBrokerStateRequest>(std::move(request));
   return Unary<agentpb::BrokerState>(
       executor_, address, options_.deadline,
-      [&stub, shared_request](grpc::ClientContext* context, agentpb::BrokerState* response,
+      [stub, shared_request](grpc::ClientContext* context, agentpb::BrokerState* response,
                               std::function<void(grpc::Status)> done) {
-        stub.async()->GetBrokerState(
+        stub->async()->GetBrokerState(
             context, shared_request.get(), response,
             [shared_request, done = std::move(done)](const grpc::Status& s) { done(s); });
       });
@@ -79,17 +80,88 @@ asio::awaitable<absl::StatusOr<agentpb::BrokerState>> AgentClient::GetBrokerStat
 asio::awaitable<absl::StatusOr<agentpb::UpdateNameServersResponse>> AgentClient::UpdateNameServers(
     const std::string& address, agentpb::UpdateNameServersRequest request,
     std::chrono::milliseconds deadline) {
-  agentpb::BrokerAgent::Stub& stub = StubFor(address);
+  std::shared_ptr<agentpb::BrokerAgent::Stub> stub = StubFor(address);
   auto shared_request = std::make_shared<agentpb::UpdateNameServersRequest>(std::move(request));
   return Unary<agentpb::UpdateNameServersResponse>(
       executor_, address, deadline,
-      [&stub, shared_request](grpc::ClientContext* context,
+      [stub, shared_request](grpc::ClientContext* context,
                               agentpb::UpdateNameServersResponse* response,
                               std::function<void(grpc::Status)> done) {
-        stub.async()->UpdateNameServers(
+        stub->async()->UpdateNameServers(
             context, shared_request.get(), response,
             [shared_request, done = std::move(done)](const grpc::Status& s) { done(s); });
       });
+}
+
+
+namespace {
+
+// The blocking half of CopyMetadata (runs on its own thread).
+absl::StatusOr<AgentClient::CopyResult> CopyBlocking(
+    agentpb::BrokerAgent::Stub& source, const std::string& source_address,
+    agentpb::BrokerAgent::Stub& target, const std::string& target_address,
+    const agentpb::ExportMetadataRequest& export_request, const agentpb::ImportOptions& options,
+    std::chrono::system_clock::time_point deadline) {
+  AgentClient::CopyResult result;
+  grpc::ClientContext import_context;
+  import_context.set_deadline(deadline);
+  std::unique_ptr<grpc::ClientWriter<agentpb::ImportMetadataRequest>> writer =
+      target.ImportMetadata(&import_context, &result.imported);
+  agentpb::ImportMetadataRequest first;
+  *first.mutable_options() = options;
+  // A write fails when the stream broke; Finish() then says why.
+  bool writing = writer->Write(first);
+
+  grpc::ClientContext export_context;
+  export_context.set_deadline(deadline);
+  std::unique_ptr<grpc::ClientReader<agentpb::MetadataChunk>> reader =
+      source.ExportMetadata(&export_context, export_request);
+  agentpb::ImportMetadataRequest message;
+  while (writing && reader->Read(message.mutable_chunk())) {
+    ++result.chunks;
+    if (message.chunk().has_summary()) result.exported = message.chunk().summary();
+    writing = writer->Write(message);
+    message.Clear();
+  }
+  if (!writing) export_context.TryCancel();
+  const grpc::Status exported = reader->Finish();
+  if (writing && !exported.ok()) {
+    import_context.TryCancel();
+    (void)writer->Finish();
+    return AgentClient::FromGrpc(exported, source_address);
+  }
+  if (writing) writer->WritesDone();
+  const grpc::Status imported = writer->Finish();
+  if (!imported.ok()) return AgentClient::FromGrpc(imported, target_address);
+  if (!exported.ok()) return AgentClient::FromGrpc(exported, source_address);
+  return result;
+}
+
+}  // namespace
+
+asio::awaitable<absl::StatusOr<AgentClient::CopyResult>> AgentClient::CopyMetadata(
+    const std::string& source, const std::string& target,
+    agentpb::ExportMetadataRequest export_request, agentpb::ImportOptions options,
+    std::chrono::milliseconds deadline) {
+  std::shared_ptr<agentpb::BrokerAgent::Stub> source_stub = StubFor(source);
+  std::shared_ptr<agentpb::BrokerAgent::Stub> target_stub = StubFor(target);
+  const std::chrono::system_clock::time_point until = std::chrono::system_clock::now() + deadline;
+  return asio::async_initiate<decltype(asio::use_awaitable), void(absl::StatusOr<CopyResult>)>(
+      [executor = executor_, source_stub, target_stub, source, target,
+       export_request = std::move(export_request), options = std::move(options),
+       until](auto handler) mutable {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        // Bounded by the deadline; owns everything it uses.
+        std::thread([executor, shared, source_stub, target_stub, source, target, export_request,
+                     options, until] {
+          absl::StatusOr<CopyResult> result = CopyBlocking(
+              *source_stub, source, *target_stub, target, export_request, options, until);
+          asio::post(executor, [shared, result = std::move(result)]() mutable {
+            (*shared)(std::move(result));
+          });
+        }).detach();
+      },
+      asio::use_awaitable);
 }
 
 }  // namespace rmq::controller

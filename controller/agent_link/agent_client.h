@@ -4,7 +4,8 @@
 // Each call has a deadline (Options::deadline unless the call takes its own); gRPC statuses map
 // to absl::Status with the same code and the agent's message, prefixed with the address. One
 // channel per agent address, created on first use and kept (gRPC reconnects it by itself).
-// Calls run on gRPC's callback threads and complete on `executor`: that executor must keep running
+// Unary calls run on gRPC's callback threads, a metadata copy on a thread of its own (blocking
+// streams); all complete on `executor`: that executor must keep running
 // until every call finished (each is bounded by its deadline).
 //
 // Threading: call from the executor only.
@@ -45,15 +46,30 @@ class AgentClient {
       const std::string& address, agentpb::UpdateNameServersRequest request,
       std::chrono::milliseconds deadline);
 
+  // Streams ExportMetadata(export_request) from the agent at `source` into
+  // ImportMetadata(options) of the agent at `target`, chunk by chunk (never the whole set in
+  // memory). Both streams share `deadline`. A failed export cancels the import (the target keeps
+  // what was upserted so far: the import is idempotent, so the next copy completes it).
+  struct CopyResult {
+    agentpb::ExportSummary exported;  // the source's summary (last chunk)
+    agentpb::ImportMetadataResponse imported;
+    int chunks = 0;
+  };
+  boost::asio::awaitable<absl::StatusOr<CopyResult>> CopyMetadata(
+      const std::string& source, const std::string& target,
+      agentpb::ExportMetadataRequest export_request, agentpb::ImportOptions options,
+      std::chrono::milliseconds deadline);
+
   // grpc::Status -> absl::Status (same code), the message prefixed with `address`.
   static absl::Status FromGrpc(const grpc::Status& status, const std::string& address);
 
  private:
-  agentpb::BrokerAgent::Stub& StubFor(const std::string& address);
+  std::shared_ptr<agentpb::BrokerAgent::Stub> StubFor(const std::string& address);
 
   boost::asio::any_io_executor executor_;
   Options options_;
-  std::map<std::string, std::unique_ptr<agentpb::BrokerAgent::Stub>> stubs_;
+  // Stubs are thread-safe: CopyMetadata uses them from its own thread too.
+  std::map<std::string, std::shared_ptr<agentpb::BrokerAgent::Stub>> stubs_;
 };
 
 }  // namespace rmq::controller

@@ -83,5 +83,44 @@ TEST_F(AgentClientTest, ErrorsCarryTheAgentsCodeMessageAndAddress) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
+TEST_F(AgentClientTest, CopiesMetadataBetweenAgentsOnlyIntoTheExpectedCluster) {
+  AgentClient agents(io_.get_executor(), {});
+  agentpb::ImportOptions options;
+  options.set_existing(agentpb::EXISTING_POLICY_KEEP);
+
+  // Into another cluster: the target's agent refuses before changing anything.
+  options.set_expected_cluster("SomeOtherCluster");
+  absl::StatusOr<AgentClient::CopyResult> refused = net::BlockOn(
+      io_, agents.CopyMetadata(env_->address(), env_->address(), {}, options,
+                               std::chrono::seconds(30)));
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_NE(refused.status().message().find("agent " + env_->address()), std::string::npos);
+
+  // A broker into itself: every exported item is there already (unchanged), nothing created.
+  options.set_expected_cluster("AgentClientCluster");
+  agentpb::ExportMetadataRequest export_request;
+  export_request.set_include_system(true);
+  export_request.set_max_items_per_chunk(2);  // several chunks
+  absl::StatusOr<AgentClient::CopyResult> copied = net::BlockOn(
+      io_, agents.CopyMetadata(env_->address(), env_->address(), export_request, options,
+                               std::chrono::seconds(30)));
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  EXPECT_GT(copied->exported.topics(), 0u);
+  EXPECT_GT(copied->chunks, 1);
+  EXPECT_EQ(copied->exported.source().cluster(), "AgentClientCluster");
+  EXPECT_EQ(copied->imported.topics().created(), 0u);
+  EXPECT_EQ(copied->imported.topics().unchanged() + copied->imported.topics().failed(),
+            copied->exported.topics());
+  EXPECT_EQ(copied->imported.groups().created(), 0u);
+
+  // The source does not answer: the error names it.
+  absl::StatusOr<AgentClient::CopyResult> no_source = net::BlockOn(
+      io_, agents.CopyMetadata("127.0.0.1:1", env_->address(), {}, options,
+                               std::chrono::seconds(3)));
+  ASSERT_FALSE(no_source.ok());
+  EXPECT_NE(no_source.status().message().find("127.0.0.1:1"), std::string::npos)
+      << no_source.status();
+}
+
 }  // namespace
 }  // namespace rmq::controller
