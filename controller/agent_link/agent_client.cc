@@ -70,7 +70,7 @@ asio::awaitable<absl::StatusOr<agentpb::BrokerState>> AgentClient::GetBrokerStat
   return Unary<agentpb::BrokerState>(
       executor_, address, options_.deadline,
       [stub, shared_request](grpc::ClientContext* context, agentpb::BrokerState* response,
-                              std::function<void(grpc::Status)> done) {
+                             std::function<void(grpc::Status)> done) {
         stub->async()->GetBrokerState(
             context, shared_request.get(), response,
             [shared_request, done = std::move(done)](const grpc::Status& s) { done(s); });
@@ -85,14 +85,13 @@ asio::awaitable<absl::StatusOr<agentpb::UpdateNameServersResponse>> AgentClient:
   return Unary<agentpb::UpdateNameServersResponse>(
       executor_, address, deadline,
       [stub, shared_request](grpc::ClientContext* context,
-                              agentpb::UpdateNameServersResponse* response,
-                              std::function<void(grpc::Status)> done) {
+                             agentpb::UpdateNameServersResponse* response,
+                             std::function<void(grpc::Status)> done) {
         stub->async()->UpdateNameServers(
             context, shared_request.get(), response,
             [shared_request, done = std::move(done)](const grpc::Status& s) { done(s); });
       });
 }
-
 
 namespace {
 
@@ -154,8 +153,8 @@ asio::awaitable<absl::StatusOr<AgentClient::CopyResult>> AgentClient::CopyMetada
         // Bounded by the deadline; owns everything it uses.
         std::thread([executor, shared, source_stub, target_stub, source, target, export_request,
                      options, until] {
-          absl::StatusOr<CopyResult> result = CopyBlocking(
-              *source_stub, source, *target_stub, target, export_request, options, until);
+          absl::StatusOr<CopyResult> result = CopyBlocking(*source_stub, source, *target_stub,
+                                                           target, export_request, options, until);
           asio::post(executor, [shared, result = std::move(result)]() mutable {
             (*shared)(std::move(result));
           });

@@ -4,14 +4,18 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/k8s/objects.h"
 #include "common/log/logger.h"
 #include "controller/api/spec.h"
 #include "controller/desired/broker.h"
 #include "controller/desired/names.h"
+#include "controller/operations/name_server_change.h"
 #include "controller/reconcile/decisions.h"
 #include "controller/status/status.h"
 #include "prometheus/counter.h"
@@ -73,6 +77,70 @@ absl::StatusOr<Json> MakeOperatorEvent(const Json& regarding, bool warning, std:
                          .reporting_controller = "rocketmq.apache.org/operator",
                          .reporting_instance = instance,
                          .event_time = std::chrono::system_clock::now()});
+}
+
+// The cluster's broker pods as the operations see them (labels set by BrokerInstanceLabels).
+std::vector<BrokerPodView> BrokerPodViews(const std::vector<Json>& pods) {
+  std::vector<BrokerPodView> out;
+  for (const Json& pod : pods) {
+    if (k8s::IsBeingDeleted(pod)) continue;
+    BrokerPodView v;
+    v.name = k8s::Name(pod);
+    auto number = [&](const char* label) {
+      std::optional<std::string> value = k8s::Label(pod, label);
+      int32_t n = -1;
+      if (value && !value->empty() && value->size() < 5 &&
+          std::all_of(value->begin(), value->end(), ::isdigit)) {
+        n = std::stoi(*value);
+      }
+      return n;
+    };
+    v.group = number(kLabelBrokerGroup);
+    v.broker_id = number(kLabelBrokerId);
+    v.ready = PodIsReady(pod);
+    v.ip = pod.value("/status/podIP"_json_pointer, "");
+    out.push_back(std::move(v));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const BrokerPodView& a, const BrokerPodView& b) { return a.name < b.name; });
+  return out;
+}
+
+std::string AgentAddress(const std::string& ip) { return absl::StrCat(ip, ":", kAgentGrpcPort); }
+
+// What one broker's agent says about its name servers (a failed call: unreachable).
+BrokerNameServerView NameServerView(const std::string& pod,
+                                    const absl::StatusOr<agentpb::BrokerState>& state) {
+  BrokerNameServerView v;
+  v.pod = pod;
+  if (!state.ok() || state->state() == agentpb::LIFECYCLE_STATE_UNREACHABLE) return v;
+  v.reachable = true;
+  v.configured = absl::StrJoin(state->name_servers(), ";");
+  for (const agentpb::NameServerRegistration& r : state->registrations()) {
+    v.registered[r.address()] = r.registered();
+  }
+  return v;
+}
+
+agentpb::UpdateNameServersRequest UpdateRequest(const std::string& list, bool wait) {
+  agentpb::UpdateNameServersRequest request;
+  for (const std::string& ns : NameServerSet(list)) request.add_name_servers(ns);
+  request.set_wait_for_registration(wait);
+  return request;
+}
+
+Json LastSync(const MetadataSyncPlan& plan, const AgentClient::CopyResult& copy, double seconds) {
+  const agentpb::ImportMetadataResponse& in = copy.imported;
+  return {{"group", plan.group},
+          {"source", plan.source_pod},
+          {"target", plan.target_pod},
+          {"topics", copy.exported.topics()},
+          {"groups", copy.exported.groups()},
+          {"created", in.topics().created() + in.groups().created()},
+          {"unchanged", in.topics().unchanged() + in.groups().unchanged() +
+                            in.topics().skipped_existing() + in.groups().skipped_existing()},
+          {"seconds", seconds},
+          {"completedAt", k8s::Rfc3339Time(std::chrono::system_clock::now())}};
 }
 
 }  // namespace
@@ -181,6 +249,9 @@ Operator::Operator(asio::any_io_executor executor, k8s::Client& client, Operator
   brokers_ = std::make_unique<Controller>(
       executor_, [this](const std::string& key) { return ReconcileBroker(key); },
       controller_options);
+  AgentClient::Options agent_options;
+  agent_options.deadline = options_.agent_deadline;
+  agents_ = std::make_unique<AgentClient>(executor_, agent_options);
 
   for (auto& i : cache_->Of(Cache::kNameService)) {
     i->AddHandler([this](const k8s::ObjectEvent& e) {
@@ -440,6 +511,7 @@ asio::awaitable<Controller::Result> Operator::ReconcileNameService(const std::st
 asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string& key) {
   const auto t0 = std::chrono::steady_clock::now();
   absl::Status result = absl::OkStatus();
+  bool waiting = false;
   const Json* cached = cache_->Get(Cache::kBroker, key);
   if (cached != nullptr && !k8s::IsBeingDeleted(*cached)) {
     const Json cr = *cached;
@@ -448,9 +520,11 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
                           .observed = {},
                           .blockers = {},
                           .groups_applied = 0,
-                          .name_servers = ""};
+                          .name_servers = "",
+                          .operations = {}};
     absl::StatusOr<BrokerSpec> spec = ParseBroker(cr);
     in.groups_applied = cr.value("/status/size"_json_pointer, 0);
+    absl::Status operation_error = absl::OkStatus();
     if (!spec.ok()) {
       in.blockers.invalid_spec = spec.status();
     } else {
@@ -497,10 +571,17 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
       } else if (!choice.waiting.empty()) {
         in.blockers.waiting_for = choice.waiting;
       } else if (in.blockers.missing_config.empty()) {
+        const std::vector<BrokerPodView> pods = BrokerPodViews(in.observed.pods);
+        in.operations.reported = true;
+        operation_error =
+            co_await PropagateNameServers(cr, choice.list, pods, in.operations, waiting);
         BrokerSpec rendered = *spec;
         rendered.size = groups.groups;
+        // The pods' ConfigMap carries the published list only (a pod that starts meanwhile gets
+        // the old list and then the new one from the change under way).
         absl::StatusOr<BrokerChildren> children = BuildBrokerChildren(
-            cr, rendered, {.user_conf = user_conf, .name_servers = choice.list}, options_.agent);
+            cr, rendered, {.user_conf = user_conf, .name_servers = in.operations.published},
+            options_.agent);
         if (!children.ok()) {
           in.blockers.apply_error = children.status();
         } else {
@@ -517,17 +598,215 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
                  absl::StrCat(kUserConfKey, " sets keys the operator owns, ignored: ", keys));
           }
           in.groups_applied = groups.groups;
-          in.name_servers = choice.list;
+          in.name_servers = in.operations.published;
+          if (in.blockers.apply_error.ok()) {
+            absl::Status synced =
+                co_await SyncMetadata(cr, *spec, groups.groups, pods, in.operations, waiting);
+            if (operation_error.ok()) operation_error = synced;
+          } else {
+            in.operations.reported = false;
+          }
         }
       }
     }
     Json status = ComputeBrokerStatus(in, std::chrono::system_clock::now());
     absl::Status written = co_await WriteStatus(Brokers(), cr, std::move(status));
-    result = !in.blockers.apply_error.ok() ? in.blockers.apply_error : written;
+    result = !in.blockers.apply_error.ok() ? in.blockers.apply_error
+             : !operation_error.ok()       ? operation_error
+                                           : written;
   }
   Record("Broker", result,
          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  co_return Controller::Result{.status = result, .requeue_after = std::nullopt};
+  Controller::Result out;
+  out.status = result;
+  if (waiting && result.ok()) out.requeue_after = options_.operation_poll;
+  co_return out;
+}
+
+asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr, std::string desired,
+                                                             std::vector<BrokerPodView> pods,
+                                                             BrokerOperations& ops, bool& waiting) {
+  NameServerChangeState state;
+  state.published = cr.value("/status/nameServers"_json_pointer, std::string());
+  state.target = cr.value("/status/nameServerChange/target"_json_pointer, std::string());
+  std::vector<BrokerNameServerView> views;
+  NameServerDecision decision;
+  absl::Status error = absl::OkStatus();
+  const bool quiet = state.published.empty() ||
+                     (SameNameServers(desired, state.published) && state.target.empty());
+  for (int round = 0; round < 2; ++round) {
+    views.clear();
+    if (!quiet) {
+      // Only while a change is under way: a broker that restarts at steady state reads the
+      // published list from its ConfigMap.
+      for (const BrokerPodView& pod : pods) {
+        if (pod.ip.empty()) {
+          BrokerNameServerView unreachable;
+          unreachable.pod = pod.name;
+          views.push_back(std::move(unreachable));
+          continue;
+        }
+        agentpb::GetBrokerStateRequest request;
+        request.set_check_registrations(true);
+        absl::StatusOr<agentpb::BrokerState> state_of =
+            co_await agents_->GetBrokerState(AgentAddress(pod.ip), std::move(request));
+        views.push_back(NameServerView(pod.name, state_of));
+      }
+    }
+    decision = DecideNameServerChange(desired, state, views);
+    if (decision.action != NameServerAction::kUpdateBrokers || round == 1) break;
+    // Give the new list to the brokers that lack it, waiting for their registrations.
+    std::vector<std::string> failed;
+    for (const std::string& name : decision.brokers) {
+      auto pod = std::find_if(pods.begin(), pods.end(),
+                              [&](const BrokerPodView& p) { return p.name == name; });
+      if (pod == pods.end()) continue;
+      absl::StatusOr<agentpb::UpdateNameServersResponse> updated =
+          co_await agents_->UpdateNameServers(AgentAddress(pod->ip),
+                                              UpdateRequest(decision.list, true),
+                                              options_.name_server_update_deadline);
+      if (!updated.ok()) {
+        failed.push_back(absl::StrCat(name, ": ", updated.status().message()));
+      } else if (updated->config_changed()) {
+        log::Get("operator")
+            ->info("{}: broker {} now has name servers {} (all registered: {}, after {} ms)",
+                   k8s::ObjectStore::KeyOf(cr), name, decision.list, updated->all_registered(),
+                   updated->registered_after_ms());
+      }
+    }
+    if (!failed.empty()) {
+      error = absl::UnavailableError(
+          absl::StrCat("UpdateNameServers failed: ", absl::StrJoin(failed, "; ")));
+      Emit(cr, true, "NameServerUpdateFailed", "UpdateNameServers", std::string(error.message()));
+      break;
+    }
+    Emit(cr, false, "NameServersUpdated", "UpdateNameServers",
+         absl::StrCat("gave ", decision.brokers.size(), " broker(s) the name servers ",
+                      decision.list));
+  }
+
+  ops.published = decision.next.published;
+  ops.name_server_target = decision.next.target;
+  ops.name_server_message = decision.message;
+  if (!error.ok()) {
+    ops.name_server_reason = "UpdateFailed";
+    ops.name_server_message = std::string(error.message());
+    co_return error;
+  }
+  switch (decision.action) {
+    case NameServerAction::kNothing:
+      ops.name_server_reason = kPropagated;
+      break;
+    case NameServerAction::kPublish:
+      ops.name_server_reason = kPropagated;
+      if (!state.published.empty()) {
+        log::Get("operator")
+            ->info("{}: name servers {} published", k8s::ObjectStore::KeyOf(cr), decision.list);
+        Emit(cr, false, "NameServersPublished", "PublishNameServers", decision.message);
+      }
+      break;
+    case NameServerAction::kWait:
+      ops.name_server_reason = "Propagating";
+      for (const BrokerNameServerView& v : views) {
+        if (!v.reachable) ops.name_server_reason = "WaitingForAgents";
+      }
+      waiting = true;
+      break;
+    case NameServerAction::kUpdateBrokers:
+      ops.name_server_reason = "Propagating";
+      waiting = true;
+      break;
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Operator::SyncMetadata(const Json& cr, const BrokerSpec& spec,
+                                                     int32_t groups,
+                                                     std::vector<BrokerPodView> pods,
+                                                     BrokerOperations& ops, bool& /*waiting*/) {
+  std::set<int32_t> pending = GroupsNeedingSync(cr.value("/status/size"_json_pointer, 0), groups);
+  const Json listed = cr.value("/status/metadataSync/pendingGroups"_json_pointer, Json::array());
+  for (const Json& g : listed) {
+    if (g.is_number_integer() && g.get<int32_t>() >= 0 && g.get<int32_t>() < groups) {
+      pending.insert(g.get<int32_t>());
+    }
+  }
+  absl::Status error = absl::OkStatus();
+  ops.sync_reason = kSynced;
+  ops.sync_message = "every group added by a scale-out has the cluster's metadata";
+  const std::set<int32_t> todo = pending;
+  for (int32_t group : todo) {
+    MetadataSyncPlan plan = PlanMetadataSync(group, pending, spec.scale_pod_name, pods);
+    if (!plan.waiting.empty()) {
+      ops.sync_reason = "WaitingForBrokers";
+      ops.sync_message = absl::StrCat("group ", group, ": ", plan.waiting);
+      // Pods turning ready enqueue the Broker: no need to look again before.
+      break;
+    }
+    error = co_await CopyGroupMetadata(cr, spec, std::move(plan), ops);
+    if (!error.ok()) break;
+    pending.erase(group);
+  }
+  ops.pending_groups.assign(pending.begin(), pending.end());
+  co_return error;
+}
+
+asio::awaitable<absl::Status> Operator::CopyGroupMetadata(const Json& cr, const BrokerSpec& spec,
+                                                          MetadataSyncPlan plan,
+                                                          BrokerOperations& ops) {
+  auto log = log::Get("operator");
+  const std::string key = k8s::ObjectStore::KeyOf(cr);
+  const std::string broker_name = absl::StrCat(spec.name, "-", plan.group);
+  auto fail = [&](absl::Status status) {
+    ops.sync_reason = "SyncFailed";
+    ops.sync_message = absl::StrCat("group ", plan.group, ": ", status.message());
+    log->warn("{}: metadata sync of group {} failed: {}", key, plan.group, status.ToString());
+    Emit(cr, true, "MetadataSyncFailed", "SyncMetadata", ops.sync_message);
+    return status;
+  };
+  // The target must be this cluster's broker of that group, and its master: an address that now
+  // belongs to another pod must never receive the copy (the agent checks the cluster too).
+  absl::StatusOr<agentpb::BrokerState> target =
+      co_await agents_->GetBrokerState(AgentAddress(plan.target_ip), {});
+  if (!target.ok()) co_return fail(target.status());
+  if (target->identity().cluster() != spec.name ||
+      target->identity().broker_name() != broker_name || target->identity().broker_id() != 0) {
+    co_return fail(absl::FailedPreconditionError(absl::StrCat(
+        "refusing to import: ", plan.target_pod, " (", plan.target_ip, ") reports cluster '",
+        target->identity().cluster(), "' broker '", target->identity().broker_name(), "' id ",
+        target->identity().broker_id(), ", expected '", spec.name, "' '", broker_name, "' id 0")));
+  }
+  log->info("{}: copying topics and subscription groups from {} into {} (group {})", key,
+            plan.source_pod, plan.target_pod, plan.group);
+  agentpb::ExportMetadataRequest export_request;
+  export_request.set_include_system(false);
+  export_request.set_include_consumer_offsets(false);
+  agentpb::ImportOptions options;
+  options.set_existing(agentpb::EXISTING_POLICY_KEEP);
+  options.set_expected_cluster(spec.name);
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<AgentClient::CopyResult> copy = co_await agents_->CopyMetadata(
+      AgentAddress(plan.source_ip), AgentAddress(plan.target_ip), std::move(export_request),
+      std::move(options), options_.metadata_copy_deadline);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!copy.ok()) co_return fail(copy.status());
+  const agentpb::ImportMetadataResponse& imported = copy->imported;
+  const uint32_t failed = imported.topics().failed() + imported.groups().failed();
+  if (failed > 0) {
+    const agentpb::ItemFailure& first = imported.failures(0);
+    co_return fail(absl::AbortedError(absl::StrCat(failed, " item(s) not imported into ",
+                                                   plan.target_pod, ", e.g. ", first.kind(), " ",
+                                                   first.name(), ": ", first.reason())));
+  }
+  ops.last_sync = LastSync(plan, *copy, seconds);
+  const std::string note = absl::StrCat(
+      "group ", plan.group, ": ", copy->exported.topics(), " topics and ", copy->exported.groups(),
+      " subscription groups from ", plan.source_pod, " in ", absl::StrFormat("%.1f", seconds),
+      " s (created ", imported.topics().created() + imported.groups().created(), ")");
+  log->info("{}: metadata synced, {}", key, note);
+  Emit(cr, false, "MetadataSynced", "SyncMetadata", note);
+  co_return absl::OkStatus();
 }
 
 }  // namespace rmq::controller

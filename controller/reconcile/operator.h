@@ -11,14 +11,20 @@
 //   1. read the CR from the cache, parse the spec (invalid: status only);
 //   2. build the children; apply (server-side, field manager rocketmq-operator, force) each one
 //      whose applied-hash annotation differs from the cached copy's: at steady state nothing;
-//   3. compute the status from the cached children and write it (merge patch on /status) only
+//   3. Brokers: the operations on a running cluster, through the agents (controller/operations):
+//      a name-server change is given to every broker and published only once each is registered
+//      on the new list; the groups a scale-out added get the cluster's topics and subscription
+//      groups. Their progress is kept in the status, so another operator process resumes it;
+//   4. compute the status from the cached children and write it (merge patch on /status) only
 //      when it changed; Events for each applied child and each condition that turns bad/good.
-// No periodic requeue: a reconcile runs only because something changed. Errors requeue the key
-// with the work queue's per-key backoff.
+// No periodic requeue: a reconcile runs only because something changed, except while an
+// operation waits for a broker's registration (every operation_poll). Errors requeue the key with
+// the work queue's per-key backoff.
 //
 // Threading: confined to one executor (Run(), Stop() and the handlers run on it).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,8 +34,11 @@
 #include "common/k8s/controller.h"
 #include "common/k8s/informer.h"
 #include "common/net/asio.h"
+#include "controller/agent_link/agent_client.h"
 #include "controller/desired/name_service.h"
 #include "controller/desired/sidecar.h"
+#include "controller/operations/metadata_sync.h"
+#include "controller/status/status.h"
 #include "prometheus/registry.h"
 
 namespace rmq::controller {
@@ -40,6 +49,14 @@ struct OperatorOptions {
   AgentSidecarOptions agent;
   int workers = 4;                             // per kind
   std::string instance = "rocketmq-operator";  // Events' reportingInstance (the pod name)
+  // Deadline of one agent call (GetBrokerState), of an UpdateNameServers that waits for the
+  // registrations, and of one group's metadata copy.
+  std::chrono::milliseconds agent_deadline{10'000};
+  std::chrono::milliseconds name_server_update_deadline{30'000};
+  std::chrono::milliseconds metadata_copy_deadline{600'000};
+  // How soon to look again while an operation waits for something no watch reports (a broker's
+  // registration on a name server).
+  std::chrono::milliseconds operation_poll{2'000};
 };
 
 // The custom resource types and the PodDisruptionBudget type (not in common/k8s).
@@ -81,6 +98,20 @@ class Operator {
   boost::asio::awaitable<void> SendEvent(Json regarding, bool warning, std::string reason,
                                          std::string action, std::string note);
 
+  // Name-server change (name_server_change.h): sets `ops`' name-server fields; `waiting` when it
+  // should look again soon. An error: an agent refused or failed.
+  boost::asio::awaitable<absl::Status> PropagateNameServers(const Json& cr, std::string desired,
+                                                            std::vector<BrokerPodView> pods,
+                                                            BrokerOperations& ops, bool& waiting);
+  // Metadata sync of the groups a scale-out added (metadata_sync.h): sets `ops`' sync fields.
+  boost::asio::awaitable<absl::Status> SyncMetadata(const Json& cr, const BrokerSpec& spec,
+                                                    int32_t groups, std::vector<BrokerPodView> pods,
+                                                    BrokerOperations& ops, bool& waiting);
+  // One group's copy, with the target's identity checked first.
+  boost::asio::awaitable<absl::Status> CopyGroupMetadata(const Json& cr, const BrokerSpec& spec,
+                                                         MetadataSyncPlan plan,
+                                                         BrokerOperations& ops);
+
   void EnqueueBrokersOfNamespace(const std::string& ns, bool only_without_name_servers);
   void OnConfigMap(const Json& cm);
   void CountWrite(const std::string& resource, const char* verb);
@@ -93,6 +124,7 @@ class Operator {
   std::unique_ptr<Cache> cache_;
   std::unique_ptr<k8s::Controller> name_services_;
   std::unique_ptr<k8s::Controller> brokers_;
+  std::unique_ptr<AgentClient> agents_;
   // "Kind/namespace/name" -> the applied-hash of what this process applied last, until the
   // informer shows an event for that object (its cache lags an apply by one watch event; without
   // this, a reconcile in between would send the same apply again).

@@ -209,6 +209,33 @@ Json ComputeBrokerStatus(const BrokerStatusInputs& in, std::chrono::system_clock
   status["readyReplicas"] = ready;
   if (!in.name_servers.empty()) status["nameServers"] = in.name_servers;
   ApplyVerdict(Decide(in.blockers, s, "brokers"), k8s::Generation(*in.cr), status, now);
+  const BrokerOperations& ops = in.operations;
+  if (ops.reported) {
+    if (!ops.published.empty()) status["nameServers"] = ops.published;
+    if (ops.name_server_target.empty()) {
+      status.erase("nameServerChange");
+    } else {
+      status["nameServerChange"] = {{"target", ops.name_server_target},
+                                    {"message", ops.name_server_message}};
+    }
+    Json& sync = status["metadataSync"];
+    if (!sync.is_object()) sync = Json::object();
+    sync["pendingGroups"] = ops.pending_groups;
+    if (!ops.last_sync.is_null()) sync["lastSync"] = ops.last_sync;
+    auto set = [&](const char* type, const std::string& reason, const char* ok_reason,
+                   const std::string& message) {
+      k8s::Condition c{
+          .type = type,
+          .status = std::string(reason == ok_reason ? k8s::kConditionTrue : k8s::kConditionFalse),
+          .reason = reason,
+          .message = k8s::TruncateUtf8(message, 32768),
+          .observed_generation = k8s::Generation(*in.cr),
+          .last_transition_time = ""};
+      k8s::SetCondition(status["conditions"], std::move(c), now);
+    };
+    set("NameServersPropagated", ops.name_server_reason, kPropagated, ops.name_server_message);
+    set("MetadataSynced", ops.sync_reason, kSynced, ops.sync_message);
+  }
   return status;
 }
 

@@ -7,6 +7,11 @@
 //    WaitingForNameServers, ApplyFailed.
 //  - Progressing: a rollout or scale is under way (RollingUpdate, Scaling, Creating) or not
 //    (Stable).
+//  - NameServersPropagated (Broker): the published name-server list is the one the spec asks for
+//    and every broker is registered on it (Propagated), or not yet (Propagating, WaitingForAgents,
+//    UpdateFailed).
+//  - MetadataSynced (Broker): every group a scale-out added has the cluster's topics and
+//    subscription groups (Synced), or not yet (Syncing, WaitingForBrokers, SyncFailed).
 //  - Degraded: something needs a human (InvalidSpec, ApplyFailed, ScaleInRefused,
 //    ClusterModeUnsupported, WaitingForNameServers, ConfigMapNotFound) or not (AsExpected).
 // Every condition carries the CR's metadata.generation as observedGeneration, and so does
@@ -46,6 +51,23 @@ struct NameServiceStatusInputs {
   Blockers blockers;
 };
 
+// Progress of the operations on a running cluster (controller/operations), for the status.
+struct BrokerOperations {
+  bool reported = false;           // false: the status keeps these fields as they are
+  std::string published;           // status.nameServers
+  std::string name_server_target;  // status.nameServerChange.target ("": no change under way)
+  // NameServersPropagated: True with reason kPropagated, else False with this reason.
+  std::string name_server_reason;
+  std::string name_server_message;
+  std::vector<int32_t> pending_groups;  // status.metadataSync.pendingGroups
+  // MetadataSynced: True with reason kSynced, else False with this reason.
+  std::string sync_reason;
+  std::string sync_message;
+  Json last_sync;  // status.metadataSync.lastSync; null: keep the current one
+};
+inline constexpr char kPropagated[] = "Propagated";
+inline constexpr char kSynced[] = "Synced";
+
 struct BrokerStatusInputs {
   const Json* cr = nullptr;
   const BrokerSpec* spec = nullptr;  // null when the spec is invalid
@@ -55,6 +77,7 @@ struct BrokerStatusInputs {
   // scale-in is refused.
   int32_t groups_applied = 0;
   std::string name_servers;  // the list the brokers were given
+  BrokerOperations operations;
 };
 
 // The whole new `status` object, built on the CR's current status (fields this code does not

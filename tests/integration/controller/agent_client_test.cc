@@ -91,8 +91,8 @@ TEST_F(AgentClientTest, CopiesMetadataBetweenAgentsOnlyIntoTheExpectedCluster) {
   // Into another cluster: the target's agent refuses before changing anything.
   options.set_expected_cluster("SomeOtherCluster");
   absl::StatusOr<AgentClient::CopyResult> refused = net::BlockOn(
-      io_, agents.CopyMetadata(env_->address(), env_->address(), {}, options,
-                               std::chrono::seconds(30)));
+      io_,
+      agents.CopyMetadata(env_->address(), env_->address(), {}, options, std::chrono::seconds(30)));
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
   EXPECT_NE(refused.status().message().find("agent " + env_->address()), std::string::npos);
 
@@ -101,9 +101,9 @@ TEST_F(AgentClientTest, CopiesMetadataBetweenAgentsOnlyIntoTheExpectedCluster) {
   agentpb::ExportMetadataRequest export_request;
   export_request.set_include_system(true);
   export_request.set_max_items_per_chunk(2);  // several chunks
-  absl::StatusOr<AgentClient::CopyResult> copied = net::BlockOn(
-      io_, agents.CopyMetadata(env_->address(), env_->address(), export_request, options,
-                               std::chrono::seconds(30)));
+  absl::StatusOr<AgentClient::CopyResult> copied =
+      net::BlockOn(io_, agents.CopyMetadata(env_->address(), env_->address(), export_request,
+                                            options, std::chrono::seconds(30)));
   ASSERT_TRUE(copied.ok()) << copied.status();
   EXPECT_GT(copied->exported.topics(), 0u);
   EXPECT_GT(copied->chunks, 1);
@@ -115,8 +115,8 @@ TEST_F(AgentClientTest, CopiesMetadataBetweenAgentsOnlyIntoTheExpectedCluster) {
 
   // The source does not answer: the error names it.
   absl::StatusOr<AgentClient::CopyResult> no_source = net::BlockOn(
-      io_, agents.CopyMetadata("127.0.0.1:1", env_->address(), {}, options,
-                               std::chrono::seconds(3)));
+      io_,
+      agents.CopyMetadata("127.0.0.1:1", env_->address(), {}, options, std::chrono::seconds(3)));
   ASSERT_FALSE(no_source.ok());
   EXPECT_NE(no_source.status().message().find("127.0.0.1:1"), std::string::npos)
       << no_source.status();

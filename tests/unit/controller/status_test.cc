@@ -122,7 +122,8 @@ TEST(BrokerStatus, ScaleInRefusedIsDegradedButStaysReady) {
                         .observed = {},
                         .blockers = {},
                         .groups_applied = 2,
-                        .name_servers = "n:9876"};
+                        .name_servers = "n:9876",
+                        .operations = {}};
   for (const BrokerInstance& i : BrokerInstances("b", 2, 0)) {
     in.observed.stateful_sets[i.stateful_set] = Sts(1, 1, 1, 1);
     in.observed.pods.push_back(Pod(i.pod, "10.0.0.1", true));
@@ -147,11 +148,62 @@ TEST(BrokerStatus, WaitingForNameServersIsNotReady) {
                         .observed = {},
                         .blockers = {},
                         .groups_applied = 0,
-                        .name_servers = ""};
+                        .name_servers = "",
+                        .operations = {}};
   in.blockers.waiting_for = "no NameService in namespace x and spec.nameServers is empty";
   Json status = ComputeBrokerStatus(in, kT0);
   EXPECT_EQ(Cond(status, "Ready", "reason"), "WaitingForNameServers");
   EXPECT_EQ(Cond(status, "Degraded"), "True");
+}
+
+TEST(BrokerStatus, OperationsReportTheirProgressAndClearItWhenDone) {
+  Json cr = {{"metadata", {{"name", "b"}, {"namespace", "x"}, {"generation", 3}}},
+             {"status", {{"nameServers", "old:9876"}}}};
+  BrokerSpec spec;
+  spec.name = "b";
+  BrokerStatusInputs in{.cr = &cr,
+                        .spec = &spec,
+                        .observed = {},
+                        .blockers = {},
+                        .groups_applied = 2,
+                        .name_servers = "old:9876",
+                        .operations = {}};
+  in.operations.reported = true;
+  in.operations.published = "old:9876";
+  in.operations.name_server_target = "new:9876";
+  in.operations.name_server_reason = "Propagating";
+  in.operations.name_server_message = "waiting for registrations (b-0-master-0 on new:9876)";
+  in.operations.pending_groups = {1};
+  in.operations.sync_reason = "WaitingForBrokers";
+  in.operations.sync_message = "group 1: the master of group 1 is not ready";
+  Json status = ComputeBrokerStatus(in, kT0);
+  EXPECT_EQ(status["nameServers"], "old:9876");  // not published before propagation
+  EXPECT_EQ(status["nameServerChange"]["target"], "new:9876");
+  EXPECT_EQ(Cond(status, "NameServersPropagated"), "False");
+  EXPECT_EQ(Cond(status, "NameServersPropagated", "reason"), "Propagating");
+  for (const Json& c : status["conditions"]) EXPECT_EQ(c["observedGeneration"], 3);
+  EXPECT_EQ(status["metadataSync"]["pendingGroups"], Json::array({1}));
+  EXPECT_EQ(Cond(status, "MetadataSynced"), "False");
+
+  cr["status"] = status;
+  in.operations.published = "new:9876";
+  in.operations.name_server_target = "";
+  in.operations.name_server_reason = kPropagated;
+  in.operations.pending_groups = {};
+  in.operations.sync_reason = kSynced;
+  in.operations.last_sync = {{"group", 1}, {"topics", 1000}};
+  status = ComputeBrokerStatus(in, kT0);
+  EXPECT_EQ(status["nameServers"], "new:9876");
+  EXPECT_FALSE(status.contains("nameServerChange"));
+  EXPECT_EQ(Cond(status, "NameServersPropagated"), "True");
+  EXPECT_EQ(Cond(status, "MetadataSynced"), "True");
+  EXPECT_EQ(status["metadataSync"]["pendingGroups"], Json::array());
+  EXPECT_EQ(status["metadataSync"]["lastSync"]["topics"], 1000);
+
+  // Not reported (e.g. the spec became invalid): the fields stay as they are.
+  cr["status"] = status;
+  in.operations = {};
+  EXPECT_EQ(ComputeBrokerStatus(in, kT0)["metadataSync"]["lastSync"]["topics"], 1000);
 }
 
 }  // namespace
