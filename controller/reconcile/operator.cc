@@ -701,7 +701,8 @@ asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr, std
       ops.name_server_reason = kPropagated;
       if (!state.published.empty()) {
         log::Get("operator")
-            ->info("{}: name servers {} published", k8s::ObjectStore::KeyOf(cr), decision.list);
+            ->info("{}: name-server list published: {}", k8s::ObjectStore::KeyOf(cr),
+                   decision.list);
         Emit(cr, false, "NameServersPublished", "PublishNameServers", decision.message);
       }
       break;
