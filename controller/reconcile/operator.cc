@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "common/k8s/objects.h"
 #include "common/log/logger.h"
+#include "common/net/when_all.h"
 #include "controller/api/spec.h"
 #include "controller/desired/broker.h"
 #include "controller/desired/names.h"
@@ -120,6 +121,12 @@ BrokerNameServerView NameServerView(const std::string& pod,
     v.registered[r.address()] = r.registered();
   }
   return v;
+}
+
+agentpb::GetBrokerStateRequest RegistrationsRequest() {
+  agentpb::GetBrokerStateRequest request;
+  request.set_check_registrations(true);
+  return request;
 }
 
 agentpb::UpdateNameServersRequest UpdateRequest(const std::string& list, bool wait) {
@@ -638,40 +645,49 @@ asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr, std
     views.clear();
     if (!quiet) {
       // Only while a change is under way: a broker that restarts at steady state reads the
-      // published list from its ConfigMap.
+      // published list from its ConfigMap. Every agent at once.
+      std::vector<asio::awaitable<absl::StatusOr<agentpb::BrokerState>>> calls;
+      std::vector<std::string> asked;
       for (const BrokerPodView& pod : pods) {
         if (pod.ip.empty()) {
-          BrokerNameServerView unreachable;
-          unreachable.pod = pod.name;
-          views.push_back(std::move(unreachable));
+          views.push_back(NameServerView(pod.name, absl::UnavailableError("no pod IP yet")));
           continue;
         }
-        agentpb::GetBrokerStateRequest request;
-        request.set_check_registrations(true);
-        absl::StatusOr<agentpb::BrokerState> state_of =
-            co_await agents_->GetBrokerState(AgentAddress(pod.ip), std::move(request));
-        views.push_back(NameServerView(pod.name, state_of));
+        asked.push_back(pod.name);
+        calls.push_back(agents_->GetBrokerState(AgentAddress(pod.ip), RegistrationsRequest()));
+      }
+      std::vector<absl::StatusOr<agentpb::BrokerState>> states =
+          co_await net::WhenAll(executor_, std::move(calls));
+      for (size_t i = 0; i < asked.size(); ++i) {
+        views.push_back(NameServerView(asked[i], states[i]));
       }
     }
     decision = DecideNameServerChange(desired, state, views);
     if (decision.action != NameServerAction::kUpdateBrokers || round == 1) break;
     // Give the new list to the brokers that lack it, waiting for their registrations.
     std::vector<std::string> failed;
-    for (const std::string& name : decision.brokers) {
-      auto pod = std::find_if(pods.begin(), pods.end(),
-                              [&](const BrokerPodView& p) { return p.name == name; });
-      if (pod == pods.end()) continue;
-      absl::StatusOr<agentpb::UpdateNameServersResponse> updated =
-          co_await agents_->UpdateNameServers(AgentAddress(pod->ip),
-                                              UpdateRequest(decision.list, true),
-                                              options_.name_server_update_deadline);
-      if (!updated.ok()) {
-        failed.push_back(absl::StrCat(name, ": ", updated.status().message()));
-      } else if (updated->config_changed()) {
+    std::vector<std::string> names;
+    std::vector<asio::awaitable<absl::StatusOr<agentpb::UpdateNameServersResponse>>> updates;
+    for (const BrokerPodView& pod : pods) {
+      if (std::find(decision.brokers.begin(), decision.brokers.end(), pod.name) ==
+          decision.brokers.end()) {
+        continue;
+      }
+      names.push_back(pod.name);
+      updates.push_back(agents_->UpdateNameServers(AgentAddress(pod.ip),
+                                                   UpdateRequest(decision.list, true),
+                                                   options_.name_server_update_deadline));
+    }
+    std::vector<absl::StatusOr<agentpb::UpdateNameServersResponse>> updated =
+        co_await net::WhenAll(executor_, std::move(updates));
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!updated[i].ok()) {
+        failed.push_back(absl::StrCat(names[i], ": ", updated[i].status().message()));
+      } else if (updated[i]->config_changed()) {
         log::Get("operator")
             ->info("{}: broker {} now has name servers {} (all registered: {}, after {} ms)",
-                   k8s::ObjectStore::KeyOf(cr), name, decision.list, updated->all_registered(),
-                   updated->registered_after_ms());
+                   k8s::ObjectStore::KeyOf(cr), names[i], decision.list,
+                   updated[i]->all_registered(), updated[i]->registered_after_ms());
       }
     }
     if (!failed.empty()) {

@@ -52,7 +52,9 @@ struct OperatorOptions {
   // Deadline of one agent call (GetBrokerState), of an UpdateNameServers that waits for the
   // registrations, and of one group's metadata copy.
   std::chrono::milliseconds agent_deadline{10'000};
-  std::chrono::milliseconds name_server_update_deadline{30'000};
+  // (An update waits for registrations up to its deadline, then answers all_registered=false;
+  // the operator then looks again every operation_poll.)
+  std::chrono::milliseconds name_server_update_deadline{10'000};
   std::chrono::milliseconds metadata_copy_deadline{600'000};
   // How soon to look again while an operation waits for something no watch reports (a broker's
   // registration on a name server).
