@@ -2,7 +2,8 @@
 // kube-apiserver, kube-controller-manager, rmq-node-agent running the pods as processes, images
 // from Maven Central jars). The example custom resources of deploy/examples/ (a NameService with
 // one name server, a Broker with one group of master + slave) become Ready and carry 10,000
-// messages from a producer on the host to a consumer on the host; deleting them removes every pod
+// messages from a producer on the host to a consumer on the host; an operator killed with SIGKILL
+// and started again leaves the running cluster alone; deleting the resources removes every pod
 // and leaves nothing running on the node. Needs root (it fails without it, never skips).
 //
 // Adding a scenario (issue 7: name-server scale 1 -> 3 -> 2, broker scale-out with topics,
@@ -20,6 +21,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -267,6 +269,41 @@ TEST_F(OperatorE2eTest, ExampleResourcesBecomeReadyAndCarryTenThousandMessages) 
   std::printf("[e2e] continuous traffic: %lld sent OK, %lld failed, none lost\n",
               static_cast<long long>(continuous.sent_ok),
               static_cast<long long>(continuous.failed));
+}
+
+// The operator killed (SIGKILL) and started again takes over the running cluster without
+// touching it: same pods, StatefulSets at the same generation, still Ready.
+TEST_F(OperatorE2eTest, RestartedOperatorLeavesTheRunningClusterAlone) {
+  EnsureExampleReady();
+  auto snapshot = [] {
+    std::map<std::string, std::string> out;  // "kind/name" -> uid or generation
+    for (const std::string& pod : kExamplePods) {
+      out["pod/" + pod] =
+          LocalCluster::At(cluster_->GetPod(kNs, pod).value_or(Json::object()), "/metadata/uid")
+              .dump();
+    }
+    for (const char* sts : {"name-service", "broker-0-master", "broker-0-replica-1"}) {
+      out[std::string("statefulset/") + sts] =
+          LocalCluster::At(
+              cluster_->Get(kNs, std::string("statefulset/") + sts).value_or(Json::object()),
+              "/metadata/generation")
+              .dump();
+    }
+    return out;
+  };
+  const std::map<std::string, std::string> before = snapshot();
+  cluster_->KillOperator();
+  ASSERT_FALSE(cluster_->OperatorRunning());
+  const Clock::time_point t0 = Clock::now();
+  absl::Status started = cluster_->StartOperator();
+  ASSERT_TRUE(started.ok()) << started;
+  std::printf("[e2e] operator SIGKILLed and started again: ready in %.1f s\n", SecondsSince(t0));
+  // Give it time to reconcile both resources, then nothing may have changed.
+  std::this_thread::sleep_for(seconds(3));
+  EXPECT_TRUE(cluster_->WaitCondition(kNs, "broker/broker", "Ready", "True", seconds(5)).ok());
+  EXPECT_TRUE(
+      cluster_->WaitCondition(kNs, "nameservice/name-service", "Ready", "True", seconds(5)).ok());
+  EXPECT_EQ(snapshot(), before);
 }
 
 // Last: the example's pods go with its resources (the StatefulSets are garbage-collected through
