@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# The demo: a real RocketMQ name server and broker, as StatefulSet pods, on a local Kubernetes
-# control plane (etcd + kube-apiserver + kube-controller-manager built from the official Go modules)
-# and our node agent (rmq-node-agent), which runs pods as processes. No Docker. Needs root.
+# The demo: the operator (rocketmq-operator) runs a RocketMQ name server and a broker group of a
+# master and a slave from custom resources (deploy/examples/), on a local Kubernetes control plane
+# (etcd + kube-apiserver + kube-controller-manager built from the official Go modules) and our node
+# agent (rmq-node-agent), which runs pods as processes. No Docker. Needs root.
 #
 #   scripts/demo.sh [up]   installs what is missing (scripts/setup.sh), fetches the RocketMQ jars,
-#                          builds etcd/Kubernetes (cached) and the node agent (preset release),
-#                          assembles the local apache/rocketmq image, starts everything, applies
-#                          deploy/local/examples/rocketmq.yaml, waits until both pods are Ready,
-#                          sends a message from the host and receives it, and prints how to use
-#                          kubectl. Everything keeps running in the background.
-#   scripts/demo.sh down   stops the node agent (which stops the pods and removes their networks)
-#                          and the control plane, and removes the demo's state.
+#                          builds etcd/Kubernetes (cached), the node agent, the broker agent and the
+#                          operator (preset release; RMQ_DEMO_PRESET=dev to use build/dev),
+#                          assembles the local apache/rocketmq image, starts the control plane and
+#                          the node agent, installs deploy/crds/, starts the operator, applies
+#                          deploy/examples/, waits until the NameService and the Broker are Ready,
+#                          sends a message from the host and receives it, prints
+#                          `kubectl get nameservices,brokers` and how to look around. Everything
+#                          keeps running in the background.
+#   scripts/demo.sh down   stops the operator, the node agent (which stops the pods and removes
+#                          their networks) and the control plane, and removes the demo's state.
 #
 # State: $RMQ_DEMO_DIR (default /tmp/rmq-demo): the control plane's directory (plane/), the node
-# agent's state and container logs (node/), its log (node-agent.log).
+# agent's state and container logs (node/), the logs and pids of the node agent and the operator
+# (node-agent.log, operator.log, *.pid).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -23,6 +28,16 @@ cmd=${1:-up}
 log() { echo "demo: $*" >&2; }
 
 down() {
+  if [ -f "$demo/operator.pid" ]; then
+    pid=$(cat "$demo/operator.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping the operator"
+      kill -TERM "$pid"
+      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$demo/operator.pid"
+  fi
   if [ -f "$demo/node-agent.pid" ]; then
     pid=$(cat "$demo/node-agent.pid")
     if kill -0 "$pid" 2>/dev/null; then
@@ -69,13 +84,17 @@ export RMQ_JARS_DIR
 log "building etcd + Kubernetes from Go modules (cached after the first run)"
 RMQ_K8S_BIN_DIR=$(scripts/k8s-bins.sh)
 export RMQ_K8S_BIN_DIR
-log "building the node agent (cmake preset release)"
-cmake --preset release >/dev/null
-cmake --build --preset release --target rmq-node-agent -j "$(nproc)"
-agent_bin=$root/build/release/nodeagent/main/rmq-node-agent
+preset=${RMQ_DEMO_PRESET:-release}
+log "building the node agent, the broker agent and the operator (cmake preset $preset)"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" --target rmq-node-agent rocketmq-agent rocketmq-operator \
+  -j "$(nproc)"
+agent_bin=$root/build/$preset/nodeagent/main/rmq-node-agent
+operator_bin=$root/build/$preset/controller/main/rocketmq-operator
 log "assembling the local apache/rocketmq image"
 RMQ_IMAGES=$(scripts/local-images.sh)
-export RMQ_IMAGES RMQ_BUILD_DIR=$root/build/release
+# images.yaml maps rocketmq-agent:<any tag> to $RMQ_BUILD_DIR's agent binary.
+export RMQ_IMAGES RMQ_BUILD_DIR=$root/build/$preset
 
 log "starting the control plane (etcd, kube-apiserver, kube-controller-manager)"
 scripts/local-control-plane.sh start --dir "$demo/plane" --with-controller-manager >/dev/null
@@ -91,23 +110,57 @@ for _ in $(seq 1 60); do
 done
 kubectl wait --for=condition=Ready node/rmq-local-node --timeout=60s >/dev/null
 
-log "applying deploy/local/examples/rocketmq.yaml"
-t0=$(date +%s.%N)
-kubectl apply -f deploy/local/examples/rocketmq.yaml
-for pod in namesrv-0 broker-0; do
-  for _ in $(seq 1 60); do
-    kubectl -n rocketmq-demo get pod "$pod" >/dev/null 2>&1 && break
-    sleep 1
-  done
-  kubectl -n rocketmq-demo wait --for=condition=Ready "pod/$pod" --timeout=300s
-done
-t1=$(date +%s.%N)
-log "both pods Ready $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s after kubectl apply"
-kubectl -n rocketmq-demo get pods -o wide
+log "installing the CRDs (deploy/crds/)"
+kubectl apply --server-side -f deploy/crds/ >/dev/null
+kubectl wait --for=condition=Established --timeout=60s crd/nameservices.rocketmq.apache.org \
+  crd/brokers.rocketmq.apache.org >/dev/null
 
-ns_ip=$(kubectl -n rocketmq-demo get pod namesrv-0 -o jsonpath='{.status.podIP}')
+operator_http=${RMQ_DEMO_OPERATOR_HTTP:-127.0.0.1:18080}
+log "starting the operator (metrics and probes on $operator_http)"
+setsid "$operator_bin" --kubeconfig "$KUBECONFIG" --leader-elect=false \
+  --http-listen "$operator_http" --agent-image "rocketmq-agent:$preset" \
+  >"$demo/operator.log" 2>&1 </dev/null &
+echo $! >"$demo/operator.pid"
+for _ in $(seq 1 60); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$operator_http/readyz")" = 200 ] && break
+  kill -0 "$(cat "$demo/operator.pid")" 2>/dev/null || {
+    tail -20 "$demo/operator.log" >&2
+    log "the operator exited"
+    exit 1
+  }
+  sleep 1
+done
+
+log "applying deploy/examples/ (NameService name-service, Broker broker: a master and a slave)"
+t0=$(date +%s.%N)
+kubectl apply -f deploy/examples/
+kubectl -n rocketmq wait --for=condition=Ready=True nameservice/name-service broker/broker \
+  --timeout=300s
+t1=$(date +%s.%N)
+log "NameService and Broker Ready $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s after kubectl apply"
+kubectl -n rocketmq get pods -o wide
+
+ns_list=$(kubectl -n rocketmq get nameservice name-service -o jsonpath='{.status.nameServerList}')
+ns_ip=${ns_list%%:*}
 mqadmin="$RMQ_IMAGES/rocketmq-5.3.3/home/rocketmq/rocketmq-5.3.3/bin/mqadmin"
 export ROCKETMQ_HOME="$RMQ_IMAGES/rocketmq-5.3.3/home/rocketmq/rocketmq-5.3.3"
+log "creating topic DemoTopic on the broker cluster's masters (mqadmin updateTopic)"
+created=""
+for _ in $(seq 1 10); do
+  if out=$(HOME="$demo" "$mqadmin" updateTopic -n "$ns_ip:9876" -c broker -t DemoTopic -r 4 -w 4 \
+    2>&1) && echo "$out" | grep -q success; then
+    created=$out
+    break
+  fi
+  log "not yet: $(echo "$out" | grep -m1 -iE "exception|error|not" || echo "$out" | tail -1)"
+  sleep 2
+done
+[ -n "$created" ] || {
+  echo "$out" >&2
+  log "creating the topic failed"
+  exit 1
+}
+echo "$created" | grep success
 body="hello from the host at $(date -u +%FT%TZ)"
 log "sending \"$body\" to topic DemoTopic through the name server at $ns_ip:9876"
 sent=""
@@ -135,15 +188,20 @@ else
   exit 1
 fi
 
+echo
+kubectl -n rocketmq get nameservices,brokers
+
 cat <<EOT
 
 The demo is running. Try:
   eval "\$(scripts/local-control-plane.sh env $demo/plane)"   # kubectl against the local cluster
-  kubectl get nodes,pods,pvc,pv -A -o wide
-  kubectl -n rocketmq-demo describe pod broker-0
-  kubectl -n rocketmq-demo delete pod broker-0     # the StatefulSet brings it back, store kept
+  kubectl -n rocketmq get nameservices,brokers
+  kubectl -n rocketmq describe broker broker                # conditions and events
+  kubectl -n rocketmq get statefulsets,pods,configmaps -o wide
+  kubectl -n rocketmq delete pod broker-0-master-0          # the StatefulSet brings it back
   ls $demo/node/logs/                              # container logs (no kubectl logs: no kubelet API)
-  tail -f $demo/node-agent.log
+  tail -f $demo/operator.log $demo/node-agent.log
+  curl -s http://$operator_http/metrics | grep rocketmq_operator_
   $mqadmin clusterList -n $ns_ip:9876
 Stop everything:  scripts/demo.sh down
 EOT

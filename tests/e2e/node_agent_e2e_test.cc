@@ -5,8 +5,8 @@
 // broker run as pods and carry a message sent from the host; on SIGTERM the agent leaves nothing
 // behind. Needs root (it fails without it, never skips).
 //
-// The agent gets its own bridge, pod range, name prefixes and state directory, so the test does
-// not touch a demo running on the same machine.
+// The agent gets its own bridge, pod range, name prefixes and state directory
+// (tests/support/local_cluster.h), so the test does not touch a demo running on the same machine.
 #include <unistd.h>
 
 #include <chrono>
@@ -29,7 +29,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/child_process.h"
-#include "tests/support/local_control_plane.h"
+#include "tests/support/local_cluster.h"
 
 namespace rmq::testing {
 namespace {
@@ -39,10 +39,8 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
+// Different from the operator's e2e test and the demo: see NodeNetwork.
 constexpr char kBridge[] = "rmqe2e0";
-constexpr char kPodCidr[] = "10.246.0.0/16";
-constexpr char kGateway[] = "10.246.0.1";
-constexpr char kNetnsPrefix[] = "rmqe2e-";
 constexpr char kVethPrefix[] = "rmqx";
 constexpr char kNode[] = "e2e-node";
 
@@ -66,181 +64,66 @@ class NodeAgentE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     ASSERT_EQ(::geteuid(), 0u) << "the node agent needs root (network namespaces, mounts)";
-    char tmpl[] = "/tmp/rmq-nodeagent-e2e-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = new std::string(tmpl);
-
-    // The local RocketMQ image (cached after its first build).
-    absl::StatusOr<CapturedRun> images = RunCapturing(
-        {std::string(RMQ_SOURCE_DIR) + "/scripts/local-images.sh"}, {}, std::chrono::minutes(5));
-    ASSERT_TRUE(images.ok()) << images.status();
-    ASSERT_EQ(images->exit_status, 0) << images->err;
-    images_dir_ = new std::string(Trim(images->out));
-
-    absl::StatusOr<std::unique_ptr<LocalControlPlane>> plane =
-        LocalControlPlane::Start({.with_controller_manager = true});
-    ASSERT_TRUE(plane.ok()) << plane.status();
-    plane_ = plane->release();
-    StartAgent();
-    ASSERT_TRUE(WaitFor(
-        [] {
-          absl::StatusOr<std::string> ready =
-              plane_->Kubectl({"get", "node", kNode, "-o",
-                               "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"});
-          return ready.ok() && *ready == "True";
-        },
-        seconds(60)))
-        << agent_->Log();
+    absl::StatusOr<std::unique_ptr<LocalCluster>> cluster =
+        LocalCluster::Start({.node_agent_binary = RMQ_NODE_AGENT,
+                             .build_dir = RMQ_BUILD_DIR,
+                             .network = {.node_name = kNode,
+                                         .bridge = kBridge,
+                                         .pod_cidr = "10.246.0.0/16",
+                                         .gateway = "10.246.0.1",
+                                         .service_cidr = "10.97.0.0/16",
+                                         .netns_prefix = "rmqe2e-",
+                                         .veth_prefix = kVethPrefix},
+                             .node_agent_log_level = "debug",
+                             .dir_prefix = "/tmp/rmq-nodeagent-e2e-"});
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = cluster->release();
   }
 
   static void TearDownTestSuite() {
-    if (agent_ != nullptr && agent_->Running()) {
-      agent_->Signal(SIGTERM);
-      agent_->WaitExit(seconds(120));
+    if (cluster_ != nullptr) {
+      absl::Status stopped = cluster_->Shutdown();
+      EXPECT_TRUE(stopped.ok()) << stopped;
     }
-    delete agent_;
-    agent_ = nullptr;
-    delete plane_;
-    plane_ = nullptr;
-    if (dir_ != nullptr && std::getenv("RMQ_KEEP_TEST_DIRS") == nullptr) {
-      std::error_code ec;
-      std::filesystem::remove_all(*dir_, ec);
-    }
-    delete dir_;
-    dir_ = nullptr;
-    delete images_dir_;
-    images_dir_ = nullptr;
+    delete cluster_;
+    cluster_ = nullptr;
   }
 
-  static void StartAgent() {
-    absl::StatusOr<std::unique_ptr<ChildProcess>> agent =
-        ChildProcess::Start({RMQ_NODE_AGENT,
-                             "--kubeconfig",
-                             plane_->kubeconfig_path(),
-                             "--images",
-                             std::string(RMQ_SOURCE_DIR) + "/deploy/local/images/images.yaml",
-                             "--node-name",
-                             kNode,
-                             "--state-dir",
-                             *dir_ + "/node",
-                             "--bridge",
-                             kBridge,
-                             "--pod-cidr",
-                             kPodCidr,
-                             "--gateway",
-                             kGateway,
-                             "--service-cidr",
-                             "10.97.0.0/16",
-                             "--netns-prefix",
-                             kNetnsPrefix,
-                             "--veth-prefix",
-                             kVethPrefix,
-                             "--log-level",
-                             "debug"},
-                            {{"RMQ_IMAGES", *images_dir_}, {"RMQ_BUILD_DIR", RMQ_BUILD_DIR}},
-                            *dir_ + "/node-agent.log");
-    ASSERT_TRUE(agent.ok()) << agent.status();
-    agent_ = agent->release();
-  }
+  void SetUp() override { ASSERT_NE(cluster_, nullptr) << "the local cluster did not start"; }
 
   static absl::StatusOr<std::string> Kubectl(const std::vector<std::string>& args) {
-    return plane_->Kubectl(args);
+    return cluster_->Kubectl(args);
   }
 
   static void Apply(const std::string& name, const std::string& yaml) {
-    const std::string path = absl::StrCat(*dir_, "/", name, ".yaml");
-    std::ofstream(path) << yaml;
-    absl::StatusOr<std::string> out = Kubectl({"apply", "-f", path});
-    ASSERT_TRUE(out.ok()) << out.status();
+    absl::Status applied = cluster_->Apply(name, yaml);
+    ASSERT_TRUE(applied.ok()) << applied;
   }
 
   static std::optional<Json> GetPod(const std::string& ns, const std::string& name) {
-    absl::StatusOr<std::string> out = Kubectl({"-n", ns, "get", "pod", name, "-o", "json"});
-    if (!out.ok()) return std::nullopt;
-    Json pod = Json::parse(*out, nullptr, false);
-    if (!pod.is_object()) return std::nullopt;
-    return pod;
+    return cluster_->GetPod(ns, name);
   }
-
-  // `pod.status`, or an empty object: a pod read before the node agent's first status write has
-  // no containerStatuses (and a const operator[] on a missing key is undefined).
-  static Json Status(const Json& pod) {
-    Json status = pod.value("status", Json::object());
-    return status.is_object() ? status : Json::object();
-  }
-
-  static bool PodReady(const Json& pod) {
-    for (const Json& c : Status(pod).value("conditions", Json::array())) {
-      if (c.value("type", "") == "Ready") return c.value("status", "") == "True";
-    }
-    return false;
-  }
-
+  static Json Status(const Json& pod) { return LocalCluster::PodStatus(pod); }
+  static bool PodReady(const Json& pod) { return LocalCluster::PodReady(pod); }
   static bool WaitReady(const std::string& ns, const std::string& name, seconds timeout) {
-    return WaitFor(
-        [&] {
-          std::optional<Json> pod = GetPod(ns, name);
-          return pod && PodReady(*pod);
-        },
-        timeout);
+    return cluster_->WaitPodReady(ns, name, timeout);
   }
-
   static std::string ContainerPid(const Json& pod, const std::string& container) {
-    for (const Json& c : Status(pod).value("containerStatuses", Json::array())) {
-      if (c.value("name", "") != container) continue;
-      std::string id = c.value("containerID", "");
-      if (id.rfind("proc://", 0) == 0) return id.substr(7);
-    }
-    return "";
+    return LocalCluster::ContainerPid(pod, container);
   }
-
-  // The named container's status (a copy), or an empty object when the pod has none yet.
   static Json ContainerStatus(const Json& pod, const std::string& container) {
-    for (const Json& c : Status(pod).value("containerStatuses", Json::array())) {
-      if (c.is_object() && c.value("name", "") == container) return c;
-    }
-    return Json::object();
+    return LocalCluster::ContainerStatus(pod, container);
   }
-
-  // The value at a JSON pointer ("/state/running/startedAt"), or null when a step is missing.
-  static Json At(const Json& j, const std::string& pointer) {
-    const Json::json_pointer ptr(pointer);
-    return j.contains(ptr) ? j.at(ptr) : Json();
-  }
-
-  // Runs `argv` inside the pod's container (its mount, UTS and network namespaces), as
-  // `kubectl exec` would.
+  static Json At(const Json& j, const std::string& pointer) { return LocalCluster::At(j, pointer); }
   static CapturedRun Exec(const std::string& ns, const std::string& pod_name,
                           const std::string& container, const std::vector<std::string>& argv) {
-    std::optional<Json> pod = GetPod(ns, pod_name);
-    if (!pod) return {.exit_status = -2, .out = "", .err = "no pod " + pod_name};
-    const std::string pid = ContainerPid(*pod, container);
-    if (pid.empty()) return {.exit_status = -2, .out = "", .err = "no running container"};
-    std::vector<std::string> full = {"/usr/bin/nsenter", "-t", pid, "-m", "-u", "-n", "--"};
-    full.insert(full.end(), argv.begin(), argv.end());
-    absl::StatusOr<CapturedRun> run = RunCapturing(full, {}, seconds(30));
-    if (!run.ok()) return {.exit_status = -2, .out = "", .err = run.status().ToString()};
-    return *run;
+    return cluster_->Exec(ns, pod_name, container, argv);
   }
+  static std::vector<std::string> PodNetworks() { return cluster_->PodNetworks(); }
+  static bool LinkExists(const std::string& name) { return LocalCluster::LinkExists(name); }
+  static std::string AgentLog() { return cluster_->NodeAgentLog(); }
 
-  static std::vector<std::string> PodNetworks() {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator("/run/netns", ec)) {
-      const std::string name = e.path().filename().string();
-      if (name.rfind(kNetnsPrefix, 0) == 0) out.push_back(name);
-    }
-    return out;
-  }
-
-  static bool LinkExists(const std::string& name) {
-    return std::filesystem::exists("/sys/class/net/" + name);
-  }
-
-  static inline std::string* dir_ = nullptr;
-  static inline std::string* images_dir_ = nullptr;
-  static inline LocalControlPlane* plane_ = nullptr;
-  static inline ChildProcess* agent_ = nullptr;
+  static inline LocalCluster* cluster_ = nullptr;
 };
 
 constexpr char kWebYaml[] = R"yaml(
@@ -296,7 +179,7 @@ TEST_F(NodeAgentE2eTest, StatefulSetPodsReachEachOtherScaleDownGracefullyAndKeep
   const Clock::time_point t0 = Clock::now();
   Apply("web", kWebYaml);
   for (const char* pod : {"web-0", "web-1", "web-2"}) {
-    ASSERT_TRUE(WaitReady("e2e-sts", pod, seconds(120))) << pod << "\n" << agent_->Log();
+    ASSERT_TRUE(WaitReady("e2e-sts", pod, seconds(120))) << pod << "\n" << AgentLog();
   }
   std::printf("[e2e] StatefulSet web (3 pods, Parallel): apply -> all Ready in %.1f s\n",
               SecondsSince(t0));
@@ -351,7 +234,7 @@ TEST_F(NodeAgentE2eTest, StatefulSetPodsReachEachOtherScaleDownGracefullyAndKeep
         return pod && (*pod)["metadata"]["uid"] != old_uid && PodReady(*pod);
       },
       seconds(120)))
-      << agent_->Log();
+      << AgentLog();
   CapturedRun kept = Exec("e2e-sts", "web-0", "web", {"cat", "/mnt/marker"});
   EXPECT_EQ(Trim(kept.out), "kept") << kept.err;
   absl::StatusOr<std::string> claim =
@@ -364,12 +247,12 @@ TEST_F(NodeAgentE2eTest, StatefulSetPodsReachEachOtherScaleDownGracefullyAndKeep
   ASSERT_TRUE(Kubectl({"-n", "e2e-sts", "scale", "statefulset", "web", "--replicas=1"}).ok());
   ASSERT_TRUE(WaitFor([] { return !GetPod("e2e-sts", "web-1") && !GetPod("e2e-sts", "web-2"); },
                       seconds(60)))
-      << agent_->Log();
+      << AgentLog();
   const double gone_after = SecondsSince(scaled);
   std::printf("[e2e] scale 3 -> 1: both pods gone after %.1f s\n", gone_after);
   EXPECT_LT(gone_after, 20.0) << "the grace period ran out: SIGTERM was not handled";
   for (const char* name : {"web-1", "web-2"}) {
-    std::ifstream bye(absl::StrCat(*dir_, "/node/pv/e2e-sts/data-", name, "/terminated"));
+    std::ifstream bye(absl::StrCat(cluster_->dir(), "/node/pv/e2e-sts/data-", name, "/terminated"));
     std::string line;
     std::getline(bye, line);
     EXPECT_EQ(line, absl::StrCat("bye from ", name));
@@ -425,7 +308,7 @@ TEST_F(NodeAgentE2eTest, FailingLivenessProbeRestartsTheContainer) {
         return true;
       },
       seconds(90)))
-      << agent_->Log();
+      << AgentLog();
   const Json c = ContainerStatus(pod, "app");
   const int restarts = c.value("restartCount", 0);
   const Json last = At(c, "/lastState/terminated");
@@ -492,39 +375,36 @@ TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem
   Apply("survivor", kSurvivorYaml);
   Apply("finished", kFinishedYaml);
   Apply("agent-help", kAgentHelpYaml);
-  ASSERT_TRUE(WaitReady("default", "survivor", seconds(60))) << agent_->Log();
+  ASSERT_TRUE(WaitReady("default", "survivor", seconds(60))) << AgentLog();
   ASSERT_TRUE(WaitFor(
       [] {
         std::optional<Json> p = GetPod("default", "finished");
         return p && (*p)["status"].value("phase", "") == "Failed";
       },
       seconds(60)))
-      << agent_->Log();
+      << AgentLog();
   ASSERT_TRUE(WaitFor(
       [] {
         std::optional<Json> p = GetPod("default", "agent-help");
         return p && (*p)["status"].value("phase", "") == "Succeeded";
       },
       seconds(60)))
-      << agent_->Log();
+      << AgentLog();
   ASSERT_TRUE(Kubectl({"delete", "pod", "agent-help", "--wait=false"}).ok());
   const Json before = GetPod("default", "survivor").value_or(Json::object());
   const std::string pid = ContainerPid(before, "server");
   ASSERT_FALSE(pid.empty());
 
-  agent_->Signal(SIGKILL);
-  ASSERT_TRUE(agent_->WaitExit(seconds(10)).has_value());
-  delete agent_;
-  agent_ = nullptr;
+  cluster_->KillNodeAgent();
+  ASSERT_FALSE(cluster_->NodeAgentRunning());
   std::this_thread::sleep_for(seconds(2));
   EXPECT_EQ(::kill(std::stoi(pid), 0), 0) << "the pod's process died with the agent";
 
-  StartAgent();
+  ASSERT_TRUE(cluster_->StartNodeAgent().ok());
   // The new agent adopts the process: same container, no restart, still Ready.
-  ASSERT_TRUE(
-      WaitFor([] { return agent_->Log().find("adopted container server") != std::string::npos; },
-              seconds(30)))
-      << agent_->Log();
+  ASSERT_TRUE(WaitFor(
+      [] { return AgentLog().find("adopted container server") != std::string::npos; }, seconds(30)))
+      << AgentLog();
   std::this_thread::sleep_for(seconds(3));
   const Json after = GetPod("default", "survivor").value_or(Json::object());
   EXPECT_TRUE(PodReady(after));
@@ -554,7 +434,7 @@ TEST_F(NodeAgentE2eTest, KillingTheAgentLeavesPodsRunningAndTheNextOneAdoptsThem
                ContainerPid(*p, "server") != pid && PodReady(*p);
       },
       seconds(60)))
-      << agent_->Log();
+      << AgentLog();
   ASSERT_TRUE(Kubectl({"delete", "pod", "survivor", "--wait=true", "--timeout=60s"}).ok());
 }
 
@@ -563,9 +443,9 @@ TEST_F(NodeAgentE2eTest, RocketMqNameServerAndBrokerCarryAMessageFromTheHost) {
   ASSERT_TRUE(
       Kubectl({"apply", "-f", std::string(RMQ_SOURCE_DIR) + "/deploy/local/examples/rocketmq.yaml"})
           .ok());
-  ASSERT_TRUE(WaitReady("rocketmq-demo", "namesrv-0", seconds(180))) << agent_->Log();
+  ASSERT_TRUE(WaitReady("rocketmq-demo", "namesrv-0", seconds(180))) << AgentLog();
   const double namesrv_ready = SecondsSince(t0);
-  ASSERT_TRUE(WaitReady("rocketmq-demo", "broker-0", seconds(240))) << agent_->Log();
+  ASSERT_TRUE(WaitReady("rocketmq-demo", "broker-0", seconds(240))) << AgentLog();
   const double all_ready = SecondsSince(t0);
 
   // How much of apply -> Ready is the JVM: from each container's start to its pod's Ready.
@@ -594,16 +474,12 @@ TEST_F(NodeAgentE2eTest, RocketMqNameServerAndBrokerCarryAMessageFromTheHost) {
 
   const std::string ns_ip = Status(ns_pod).value("podIP", "");
   ASSERT_FALSE(ns_ip.empty()) << ns_pod.dump();
-  const std::string home = *images_dir_ + "/rocketmq-5.3.3/home/rocketmq/rocketmq-5.3.3";
   const std::string body = absl::StrCat("hello-e2e-", ::getpid());
-  SpawnOptions env{
-      .env = {{"ROCKETMQ_HOME", home}, {"HOME", *dir_}}, .cwd = "", .truncate_log = false};
   bool sent = false;
   std::string last;
   for (int i = 0; i < 10 && !sent; ++i) {
-    absl::StatusOr<CapturedRun> send = RunCapturing(
-        {home + "/bin/mqadmin", "sendMessage", "-n", ns_ip + ":9876", "-t", "E2eTopic", "-p", body},
-        env, seconds(60));
+    absl::StatusOr<CapturedRun> send =
+        cluster_->Mqadmin({"sendMessage", "-n", ns_ip + ":9876", "-t", "E2eTopic", "-p", body});
     ASSERT_TRUE(send.ok()) << send.status();
     last = send->out + send->err;
     sent = send->exit_status == 0 && send->out.find("SEND_OK") != std::string::npos;
@@ -611,9 +487,7 @@ TEST_F(NodeAgentE2eTest, RocketMqNameServerAndBrokerCarryAMessageFromTheHost) {
   }
   ASSERT_TRUE(sent) << last;
   absl::StatusOr<CapturedRun> consume =
-      RunCapturing({home + "/bin/mqadmin", "consumeMessage", "-n", ns_ip + ":9876", "-t",
-                    "E2eTopic", "-c", "10"},
-                   env, seconds(60));
+      cluster_->Mqadmin({"consumeMessage", "-n", ns_ip + ":9876", "-t", "E2eTopic", "-c", "10"});
   ASSERT_TRUE(consume.ok()) << consume.status();
   EXPECT_NE(consume->out.find(body), std::string::npos) << consume->out << consume->err;
 
@@ -636,10 +510,9 @@ TEST_F(NodeAgentE2eTest, ShutdownLeavesNoProcessesNamespacesOrInterfaces) {
   }
   EXPECT_FALSE(pids.empty());
   EXPECT_TRUE(LinkExists(kBridge));
-  agent_->Signal(SIGTERM);
-  std::optional<int> code = agent_->WaitExit(seconds(120));
-  ASSERT_TRUE(code.has_value()) << agent_->Log();
-  EXPECT_EQ(*code, 0) << agent_->Log();
+  absl::StatusOr<int> code = cluster_->StopNodeAgent();
+  ASSERT_TRUE(code.ok()) << code.status() << AgentLog();
+  EXPECT_EQ(*code, 0) << AgentLog();
   for (const std::string& pid : pids) {
     EXPECT_NE(::kill(std::stoi(pid), 0), 0) << "process " << pid << " survived the agent";
   }
