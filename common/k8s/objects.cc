@@ -192,6 +192,23 @@ int64_t Generation(const Json& object) {
   return generation->get<int64_t>();
 }
 
+Json CreateMergePatch(const Json& original, const Json& modified) {
+  if (!original.is_object() || !modified.is_object()) return modified;
+  Json patch = Json::object();
+  for (const auto& [key, value] : original.items()) {
+    if (!modified.contains(key)) patch[key] = nullptr;
+  }
+  for (const auto& [key, value] : modified.items()) {
+    auto it = original.find(key);
+    if (it == original.end()) {
+      patch[key] = value;
+    } else if (*it != value) {
+      patch[key] = it->is_object() && value.is_object() ? CreateMergePatch(*it, value) : value;
+    }
+  }
+  return patch;
+}
+
 bool IsBeingDeleted(const Json& object) { return !MetaString(object, "deletionTimestamp").empty(); }
 
 bool HasFinalizer(const Json& object, std::string_view finalizer) {

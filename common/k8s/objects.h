@@ -59,6 +59,12 @@ std::string ResourceVersion(const Json& object);
 int64_t Generation(const Json& object);
 // metadata.deletionTimestamp is set: the object waits for its finalizers to be removed.
 bool IsBeingDeleted(const Json& object);
+
+// The JSON merge patch (RFC 7386) that turns `original` into `modified`: changed and added keys,
+// removed keys as null, nested objects diffed recursively, anything else (arrays, scalars)
+// replaced whole. Merging it into `original` gives `modified` as long as `modified` holds no null
+// values (a merge patch cannot express them). Equal documents give {}.
+Json CreateMergePatch(const Json& original, const Json& modified);
 bool HasFinalizer(const Json& object, std::string_view finalizer);
 std::optional<std::string> Label(const Json& object, std::string_view key);
 std::optional<std::string> Annotation(const Json& object, std::string_view key);

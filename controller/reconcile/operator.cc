@@ -262,12 +262,18 @@ Operator::Operator(asio::any_io_executor executor, k8s::Client& client, Operator
 
   for (auto& i : cache_->Of(Cache::kNameService)) {
     i->AddHandler([this](const k8s::ObjectEvent& e) {
+      if (e.type == k8s::ObjectEvent::Type::kDeleted) {
+        written_status_.erase(absl::StrCat("NameService/", k8s::ObjectStore::KeyOf(e.object)));
+      }
       name_services_->Enqueue(k8s::ObjectStore::KeyOf(e.object));
       EnqueueBrokersOfNamespace(k8s::Namespace(e.object), /*only_without_name_servers=*/true);
     });
   }
   for (auto& i : cache_->Of(Cache::kBroker)) {
     i->AddHandler([this](const k8s::ObjectEvent& e) {
+      if (e.type == k8s::ObjectEvent::Type::kDeleted) {
+        written_status_.erase(absl::StrCat("Broker/", k8s::ObjectStore::KeyOf(e.object)));
+      }
       brokers_->Enqueue(k8s::ObjectStore::KeyOf(e.object));
     });
   }
@@ -299,6 +305,13 @@ Operator::Operator(asio::any_io_executor executor, k8s::Client& client, Operator
 }
 
 Operator::~Operator() = default;
+
+Json Operator::WithLatestStatus(const k8s::ResourceType& type, const Json& cached) const {
+  Json cr = cached;
+  auto it = written_status_.find(absl::StrCat(type.kind, "/", k8s::ObjectStore::KeyOf(cached)));
+  if (it != written_status_.end()) cr["status"] = it->second;
+  return cr;
+}
 
 void Operator::EnqueueBrokersOfNamespace(const std::string& ns, bool only_without_name_servers) {
   for (const Json* b : cache_->InNamespace(Cache::kBroker, ns)) {
@@ -449,12 +462,16 @@ asio::awaitable<absl::Status> Operator::WriteStatus(const k8s::ResourceType& typ
   if (status == old) co_return absl::OkStatus();
   const std::string ns = k8s::Namespace(cr);
   const std::string name = k8s::Name(cr);
+  // Fields the new status no longer has (an operation that ended) must be removed: a plain
+  // {"status": status} merge patch would keep them.
   Json patch = Json::object();
-  patch["status"] = status;
+  patch["status"] = k8s::CreateMergePatch(old, status);
   absl::StatusOr<Json> patched =
       co_await client_.MergePatch(type, ns, name, std::move(patch), "status");
   CountWrite(type.plural, "status");
   if (!patched.ok()) co_return patched.status();
+  written_status_[absl::StrCat(type.kind, "/", k8s::ObjectStore::KeyOf(cr))] =
+      patched->value("status", Json::object());
   // Events for the transitions people act on (not for every intermediate reason): Ready turning
   // True (Normal) or turning False after it was True (Warning); Degraded turning True or changing
   // its reason (Warning) and turning False again (Normal).
@@ -483,7 +500,7 @@ asio::awaitable<Controller::Result> Operator::ReconcileNameService(const std::st
   absl::Status result = absl::OkStatus();
   const Json* cached = cache_->Get(Cache::kNameService, key);
   if (cached != nullptr && !k8s::IsBeingDeleted(*cached)) {
-    const Json cr = *cached;  // the cache may change while this coroutine waits
+    const Json cr = WithLatestStatus(NameServices(), *cached);  // a copy: the cache may change meanwhile
     NameServiceStatusInputs in{.cr = &cr, .spec = nullptr, .observed = {}, .blockers = {}};
     absl::StatusOr<NameServiceSpec> spec = ParseNameService(cr);
     if (!spec.ok()) {
@@ -521,7 +538,7 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
   bool waiting = false;
   const Json* cached = cache_->Get(Cache::kBroker, key);
   if (cached != nullptr && !k8s::IsBeingDeleted(*cached)) {
-    const Json cr = *cached;
+    const Json cr = WithLatestStatus(Brokers(), *cached);
     BrokerStatusInputs in{.cr = &cr,
                           .spec = nullptr,
                           .observed = {},

@@ -114,6 +114,9 @@ class Operator {
                                                          MetadataSyncPlan plan,
                                                          BrokerOperations& ops);
 
+  // `cached` with the status this process wrote last, if any (see written_status_).
+  Json WithLatestStatus(const k8s::ResourceType& type, const Json& cached) const;
+
   void EnqueueBrokersOfNamespace(const std::string& ns, bool only_without_name_servers);
   void OnConfigMap(const Json& cm);
   void CountWrite(const std::string& resource, const char* verb);
@@ -131,6 +134,11 @@ class Operator {
   // informer shows an event for that object (its cache lags an apply by one watch event; without
   // this, a reconcile in between would send the same apply again).
   std::map<std::string, std::string> pending_applies_;
+  // "Kind/namespace/name" -> the status this process wrote last (the API's answer to the patch).
+  // This process is the only status writer while it leads, so that is the latest status even
+  // when the informer has not shown it yet; operations read their progress from it (a reconcile
+  // on a lagging cache would otherwise repeat a step already done and recorded, e.g. a copy).
+  std::map<std::string, Json> written_status_;
   bool synced_ = false;
   bool stopped_ = false;
   int64_t writes_ = 0;

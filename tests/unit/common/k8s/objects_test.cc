@@ -33,6 +33,28 @@ TEST(ObjectsTest, Rfc3339TimeHasWholeSecondsInUtc) {
   EXPECT_EQ(Rfc3339Time(Clock::time_point{}), "1970-01-01T00:00:00Z");
 }
 
+TEST(ObjectsTest, CreateMergePatchRemovesWhatIsGoneAndRoundTrips) {
+  const Json original = Json::parse(R"({
+    "size": 1, "nameServers": "a:1", "nameServerChange": {"target": "b:1", "message": "m"},
+    "metadataSync": {"pendingGroups": [1], "lastSync": {"group": 1, "topics": 5}},
+    "conditions": [{"type": "Ready", "status": "False"}]})");
+  const Json modified = Json::parse(R"({
+    "size": 2, "nameServers": "b:1",
+    "metadataSync": {"pendingGroups": [], "lastSync": {"group": 1, "topics": 5}},
+    "conditions": [{"type": "Ready", "status": "True"}], "selector": "app=x"})");
+  const Json patch = CreateMergePatch(original, modified);
+  EXPECT_EQ(patch, Json::parse(R"({
+    "size": 2, "nameServers": "b:1", "nameServerChange": null,
+    "metadataSync": {"pendingGroups": []},
+    "conditions": [{"type": "Ready", "status": "True"}], "selector": "app=x"})"));
+  Json merged = original;
+  merged.merge_patch(patch);  // RFC 7386, as the API server applies it
+  EXPECT_EQ(merged, modified);
+  EXPECT_EQ(CreateMergePatch(modified, modified), Json::object());
+  EXPECT_EQ(CreateMergePatch(Json::object(), modified), modified);
+  EXPECT_EQ(CreateMergePatch(Json::array(), Json(3)), Json(3));  // not objects: replaced whole
+}
+
 TEST(ObjectsTest, MetadataAccessors) {
   const Json broker = Broker();
   EXPECT_EQ(Name(broker), "prod");
