@@ -1,5 +1,6 @@
 #include "agent/service/broker_agent_service.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <vector>
@@ -487,12 +488,21 @@ asio::awaitable<absl::Status> BrokerAgentService::NameServers(
   handover_->StopExcept(std::set<std::string>(wanted.begin(), wanted.end()));
 
   // A name server new to the broker waits for its list refresh, at an unknown phase of its
-  // period: assume the worst. One that was in the list already (the broker may just not have
-  // registered there yet, e.g. right after boot) gets the broker's next periodic registration:
-  // register once and hold.
+  // period: assume the worst, from when it entered the list (added_at_). One listed already
+  // that this agent did not add (the broker booted with it and has not registered yet, or this
+  // agent restarted since it added it): the broker's client may not have it yet either, so the
+  // worst case again, from now. Registering on the broker's behalf for longer than needed costs
+  // one request per reregister_every; stopping too early would drop the broker there.
   const std::set<std::string> previous(out->previous_name_servers().begin(),
                                        out->previous_name_servers().end());
   const auto now = std::chrono::steady_clock::now();
+  for (auto it = added_at_.begin(); it != added_at_.end();) {
+    it = std::find(wanted.begin(), wanted.end(), it->first) == wanted.end() ? added_at_.erase(it)
+                                                                            : std::next(it);
+  }
+  for (const std::string& ns : wanted) {
+    if (previous.count(ns) == 0) added_at_.emplace(ns, now);
+  }
   const auto limit = WaitLimit(deadline);
   asio::steady_timer pause(executor_);
   for (;;) {
@@ -504,7 +514,8 @@ asio::awaitable<absl::Status> BrokerAgentService::NameServers(
       absl::StatusOr<rocketmq::ClusterInfo> info = co_await admin_.GetBrokerClusterInfo(ns);
       if (info.ok() &&
           !IsRegistered(*info, self.cluster, self.broker_name, self.broker_id, self.broker_addr)) {
-        const auto until = previous.count(ns) > 0 ? now : now + timings.Takeover();
+        auto added = added_at_.find(ns);
+        const auto until = (added != added_at_.end() ? added->second : now) + timings.Takeover();
         absl::Status s = co_await handover_->Start(ns, until, timings);
         if (!s.ok()) {
           info = absl::Status(s.code(),

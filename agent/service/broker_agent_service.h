@@ -13,6 +13,7 @@
 //   builder.RegisterService(&service);
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,6 +86,10 @@ class BrokerAgentService final : public ::rocketmq::agent::v1::BrokerAgent::Call
   rocketmq::AdminClient& admin_;
   BrokerAgentConfig config_;
   std::unique_ptr<NameServerHandover> handover_;
+  // When this agent added each name server to the broker's namesrvAddr: until Takeover() after
+  // that, the broker's client may not know it yet, so a registration the agent starts there must
+  // last that long. Only touched on executor_; lost on restart (then: assume just added).
+  std::map<std::string, std::chrono::steady_clock::time_point> added_at_;
   // The last state read from the broker, for GetBrokerState's max_age_ms. Only touched on
   // executor_.
   std::optional<::rocketmq::agent::v1::BrokerState> cached_state_;

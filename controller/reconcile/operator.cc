@@ -500,7 +500,8 @@ asio::awaitable<Controller::Result> Operator::ReconcileNameService(const std::st
   absl::Status result = absl::OkStatus();
   const Json* cached = cache_->Get(Cache::kNameService, key);
   if (cached != nullptr && !k8s::IsBeingDeleted(*cached)) {
-    const Json cr = WithLatestStatus(NameServices(), *cached);  // a copy: the cache may change meanwhile
+    const Json cr =
+        WithLatestStatus(NameServices(), *cached);  // a copy: the cache may change meanwhile
     NameServiceStatusInputs in{.cr = &cr, .spec = nullptr, .observed = {}, .blockers = {}};
     absl::StatusOr<NameServiceSpec> spec = ParseNameService(cr);
     if (!spec.ok()) {
@@ -547,7 +548,8 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
                           .name_servers = "",
                           .operations = {}};
     absl::StatusOr<BrokerSpec> spec = ParseBroker(cr);
-    in.groups_applied = cr.value("/status/size"_json_pointer, 0);
+    const BrokerProgress progress = ReadBrokerProgress(cr);
+    in.groups_applied = progress.size;
     absl::Status operation_error = absl::OkStatus();
     if (!spec.ok()) {
       in.blockers.invalid_spec = spec.status();
@@ -651,8 +653,9 @@ asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr, std
                                                              std::vector<BrokerPodView> pods,
                                                              BrokerOperations& ops, bool& waiting) {
   NameServerChangeState state;
-  state.published = cr.value("/status/nameServers"_json_pointer, std::string());
-  state.target = cr.value("/status/nameServerChange/target"_json_pointer, std::string());
+  const BrokerProgress progress = ReadBrokerProgress(cr);
+  state.published = progress.published;
+  state.target = progress.target;
   std::vector<BrokerNameServerView> views;
   NameServerDecision decision;
   absl::Status error = absl::OkStatus();
@@ -680,16 +683,28 @@ asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr, std
       }
     }
     decision = DecideNameServerChange(desired, state, views);
-    if (decision.action != NameServerAction::kUpdateBrokers || round == 1) break;
-    // Give the new list to the brokers that lack it, waiting for their registrations.
+    if (round == 1) break;
+    // Give the new list to the brokers that lack it, waiting for their registrations; and ask
+    // again for brokers that have the list but are not registered everywhere yet (a name server
+    // that came up after the last call: the agent registers the broker there now instead of
+    // leaving it to the broker's own list refresh, up to 120 s later).
+    std::vector<std::string> to_update;
+    for (const BrokerNameServerView& v : views) {
+      const bool listed = std::find(decision.brokers.begin(), decision.brokers.end(), v.pod) !=
+                          decision.brokers.end();
+      if (listed && v.reachable &&
+          (decision.action == NameServerAction::kUpdateBrokers ||
+           decision.action == NameServerAction::kWait)) {
+        to_update.push_back(v.pod);
+      }
+    }
+    if (to_update.empty()) break;
+    const bool giving = decision.action == NameServerAction::kUpdateBrokers;
     std::vector<std::string> failed;
     std::vector<std::string> names;
     std::vector<asio::awaitable<absl::StatusOr<agentpb::UpdateNameServersResponse>>> updates;
     for (const BrokerPodView& pod : pods) {
-      if (std::find(decision.brokers.begin(), decision.brokers.end(), pod.name) ==
-          decision.brokers.end()) {
-        continue;
-      }
+      if (std::find(to_update.begin(), to_update.end(), pod.name) == to_update.end()) continue;
       names.push_back(pod.name);
       updates.push_back(agents_->UpdateNameServers(AgentAddress(pod.ip),
                                                    UpdateRequest(decision.list, true),
@@ -713,9 +728,10 @@ asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr, std
       Emit(cr, true, "NameServerUpdateFailed", "UpdateNameServers", std::string(error.message()));
       break;
     }
-    Emit(cr, false, "NameServersUpdated", "UpdateNameServers",
-         absl::StrCat("gave ", decision.brokers.size(), " broker(s) the name servers ",
-                      decision.list));
+    if (giving) {
+      Emit(cr, false, "NameServersUpdated", "UpdateNameServers",
+           absl::StrCat("gave ", names.size(), " broker(s) the name servers ", decision.list));
+    }
   }
 
   ops.published = decision.next.published;
@@ -758,12 +774,10 @@ asio::awaitable<absl::Status> Operator::SyncMetadata(const Json& cr, const Broke
                                                      int32_t groups,
                                                      std::vector<BrokerPodView> pods,
                                                      BrokerOperations& ops, bool& /*waiting*/) {
-  std::set<int32_t> pending = GroupsNeedingSync(cr.value("/status/size"_json_pointer, 0), groups);
-  const Json listed = cr.value("/status/metadataSync/pendingGroups"_json_pointer, Json::array());
-  for (const Json& g : listed) {
-    if (g.is_number_integer() && g.get<int32_t>() >= 0 && g.get<int32_t>() < groups) {
-      pending.insert(g.get<int32_t>());
-    }
+  const BrokerProgress progress = ReadBrokerProgress(cr);
+  std::set<int32_t> pending = GroupsNeedingSync(progress.size, groups);
+  for (int32_t g : progress.pending_groups) {
+    if (g < groups) pending.insert(g);
   }
   absl::Status error = absl::OkStatus();
   ops.sync_reason = kSynced;

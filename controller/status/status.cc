@@ -155,6 +155,31 @@ const Json* Find(const Observed& o, const std::string& name) {
 
 }  // namespace
 
+BrokerProgress ReadBrokerProgress(const Json& cr) {
+  BrokerProgress p;
+  auto at = [&](const char* pointer) -> const Json* {
+    const Json::json_pointer ptr(pointer);
+    return cr.contains(ptr) ? &cr.at(ptr) : nullptr;
+  };
+  auto string_at = [&](const char* pointer) {
+    const Json* v = at(pointer);
+    return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+  };
+  if (const Json* size = at("/status/size");
+      size != nullptr && size->is_number_integer() && *size >= 0 && *size <= 1024) {
+    p.size = size->get<int32_t>();
+  }
+  p.published = string_at("/status/nameServers");
+  p.target = string_at("/status/nameServerChange/target");
+  if (const Json* pending = at("/status/metadataSync/pendingGroups");
+      pending != nullptr && pending->is_array()) {
+    for (const Json& g : *pending) {
+      if (g.is_number_integer() && g >= 0 && g < 128) p.pending_groups.push_back(g.get<int32_t>());
+    }
+  }
+  return p;
+}
+
 bool PodIsReady(const Json& pod) {
   const Json conditions = pod.value("/status/conditions"_json_pointer, Json::array());
   return k8s::IsConditionTrue(conditions, "Ready");

@@ -86,6 +86,16 @@ Json ComputeNameServiceStatus(const NameServiceStatusInputs& in,
                               std::chrono::system_clock::time_point now);
 Json ComputeBrokerStatus(const BrokerStatusInputs& in, std::chrono::system_clock::time_point now);
 
+// What a Broker's status records of the operations (read back at each reconcile; total: a field
+// of the wrong type or out of range reads as absent).
+struct BrokerProgress {
+  int32_t size = 0;                     // status.size
+  std::string published;                // status.nameServers
+  std::string target;                   // status.nameServerChange.target
+  std::vector<int32_t> pending_groups;  // status.metadataSync.pendingGroups (0 <= g < 128)
+};
+BrokerProgress ReadBrokerProgress(const Json& cr);
+
 // A pod's Ready condition is True.
 bool PodIsReady(const Json& pod);
 

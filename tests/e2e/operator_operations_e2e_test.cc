@@ -395,7 +395,8 @@ TEST_F(OperatorOperationsE2eTest, NameServerChangesAndScaleOutUnderTrafficAndOpe
   size_t published = LogCount("name-server list published");
   Patch("nameservice/ns", R"({"spec":{"size":2}})");
   CrashOperator("A2: right after NameService 3 -> 2");
-  WaitLogOr("now has name servers", updates, [&] { return Propagated(2); }, seconds(120));
+  WaitLogOr(
+      "now has name servers", updates, [&] { return Propagated(2); }, seconds(120));
   CrashOperator("A2: the brokers got the new list (publication next)");
   ExpectPropagated(2, seconds(240), "A2 3->2");
 
@@ -405,10 +406,11 @@ TEST_F(OperatorOperationsE2eTest, NameServerChangesAndScaleOutUnderTrafficAndOpe
   published = LogCount("name-server list published");
   Patch("nameservice/ns", R"({"spec":{"size":3}})");
   CrashOperator("A3: right after NameService 2 -> 3");
-  WaitLogOr("now has name servers", updates, [&] { return Propagated(3); }, seconds(120));
+  WaitLogOr(
+      "now has name servers", updates, [&] { return Propagated(3); }, seconds(120));
   CrashOperator("A3: after the brokers got the new list");
-  WaitLogOr("name-server list published", published, [&] { return Propagated(3); },
-            seconds(240));
+  WaitLogOr(
+      "name-server list published", published, [&] { return Propagated(3); }, seconds(240));
   CrashOperator("A3: right after publication");
   ExpectPropagated(3, seconds(240), "A3 2->3");
   const int name_server_crashes = kills_;

@@ -1,7 +1,8 @@
 // Fuzzes the operator's readers of user input: a NameService or Broker custom resource (any JSON
 // the API server could hand over, including what a CRD without validation would let through)
 // through spec parsing, the builders and the status computation, and a user's broker-common.conf
-// through the broker.conf renderer. None may crash; built objects must serialize.
+// through the broker.conf renderer, and a Broker's status (the operations' progress) read back and
+// decided on. None may crash; built objects must serialize.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "controller/api/spec.h"
 #include "controller/desired/broker.h"
 #include "controller/desired/name_service.h"
+#include "controller/operations/name_server_change.h"
 #include "controller/reconcile/decisions.h"
 #include "controller/status/status.h"
 
@@ -67,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                          .observed = {},
                                          .blockers = {},
                                          .groups_applied = 0,
-                                         .name_servers = "n:9876"};
+                                         .name_servers = "n:9876",
+                                         .operations = {}};
   if (parsed.ok()) {
     in.spec = &*parsed;
     in.groups_applied = parsed->size;
@@ -79,6 +82,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     in.blockers.invalid_spec = parsed.status();
   }
+  // The operations' progress read back from the status, and the decisions taken on it.
+  const rmq::controller::BrokerProgress progress = rmq::controller::ReadBrokerProgress(cr);
+  for (int32_t g : progress.pending_groups) Check(g >= 0 && g < 128);
+  rmq::controller::NameServerChangeState state{.published = progress.published,
+                                               .target = progress.target};
+  rmq::controller::BrokerNameServerView view;
+  view.pod = "p";
+  view.reachable = true;
+  view.configured = progress.target;
+  view.registered[progress.published] = true;
+  const rmq::controller::NameServerDecision decision =
+      rmq::controller::DecideNameServerChange(text, state, {view});
+  if (decision.action == rmq::controller::NameServerAction::kPublish) {
+    Check(decision.next.target.empty());
+  }
+  in.operations.reported = true;
+  in.operations.published = decision.next.published;
+  in.operations.name_server_target = decision.next.target;
+  in.operations.name_server_reason = "Propagating";
+  in.operations.pending_groups = progress.pending_groups;
+  in.operations.sync_reason = rmq::controller::kSynced;
   (void)rmq::controller::ComputeBrokerStatus(in, now).dump();
   return 0;
 }
