@@ -44,20 +44,6 @@ constexpr char kBridge[] = "rmqe2e0";
 constexpr char kVethPrefix[] = "rmqx";
 constexpr char kNode[] = "e2e-node";
 
-double SecondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Polls `check` every 250 ms until it returns true or `timeout` passes.
-bool WaitFor(const std::function<bool()>& check, seconds timeout) {
-  const Clock::time_point deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(milliseconds(250));
-  }
-  return check();
-}
-
 std::string Trim(const std::string& s) { return std::string(absl::StripAsciiWhitespace(s)); }
 
 class NodeAgentE2eTest : public ::testing::Test {

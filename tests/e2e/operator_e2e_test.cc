@@ -49,10 +49,6 @@ constexpr char kBroker[] = "broker";  // also the broker cluster's name (brokerC
 const std::vector<std::string> kExamplePods = {"name-service-0", "broker-0-master-0",
                                                "broker-0-replica-1-0"};
 
-double SecondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 class OperatorE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,20 +49,13 @@ using Clock = std::chrono::steady_clock;
 
 constexpr char kNs[] = "ops";
 constexpr char kTrafficTopic[] = "OpsTraffic";
-constexpr int kItems = 1000;  // topics and subscription groups before the scale-out
-
-double SecondsSince(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-bool WaitFor(const std::function<bool()>& check, seconds timeout) {
-  const Clock::time_point deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(milliseconds(200));
-  }
-  return check();
-}
+// Topics and subscription groups before the scale-out: 1,000, or RMQ_OPS_E2E_ITEMS (e.g. 10000
+// to measure a bigger copy by hand).
+const int kItems = [] {
+  const char* env = std::getenv("RMQ_OPS_E2E_ITEMS");
+  const int n = env != nullptr ? std::atoi(env) : 0;
+  return n > 0 ? n : 1000;
+}();
 
 std::string Manifest() {
   return absl::StrCat(R"(apiVersion: v1

@@ -47,17 +47,6 @@ bool KeepTestDirs() {
 
 std::string Trim(const std::string& s) { return std::string(absl::StripAsciiWhitespace(s)); }
 
-// Polls `check` every `period` until it returns true or `timeout` passes.
-bool Poll(const std::function<bool()>& check, milliseconds timeout,
-          milliseconds period = milliseconds(250)) {
-  const Clock::time_point deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(period);
-  }
-  return check();
-}
-
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -104,6 +93,19 @@ std::optional<ino_t> NetnsInode(const std::string& path) {
 }
 
 }  // namespace
+
+bool WaitFor(const std::function<bool()>& check, milliseconds timeout, milliseconds period) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (check()) return true;
+    std::this_thread::sleep_for(period);
+  }
+  return check();
+}
+
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 absl::StatusOr<std::unique_ptr<LocalCluster>> LocalCluster::Start(LocalClusterOptions options) {
   if (::geteuid() != 0) {
@@ -161,7 +163,7 @@ absl::Status LocalCluster::StartAll() {
   }
   if (absl::Status s = StartNodeAgent(); !s.ok()) return s;
   const std::string& node = options_.network.node_name;
-  const bool ready = Poll(
+  const bool ready = WaitFor(
       [&] {
         absl::StatusOr<std::string> status =
             Kubectl({"get", "node", node, "-o",
@@ -230,7 +232,7 @@ absl::Status LocalCluster::WaitCondition(const std::string& ns, const std::strin
                                          const std::string& type, const std::string& status,
                                          seconds timeout) {
   Json last;
-  const bool reached = Poll(
+  const bool reached = WaitFor(
       [&] {
         std::optional<Json> obj = Get(ns, what);
         if (!obj) return false;
@@ -250,7 +252,7 @@ absl::Status LocalCluster::WaitCondition(const std::string& ns, const std::strin
 }
 
 bool LocalCluster::WaitPodReady(const std::string& ns, const std::string& name, seconds timeout) {
-  return Poll(
+  return WaitFor(
       [&] {
         std::optional<Json> pod = GetPod(ns, name);
         return pod && PodReady(*pod);
@@ -266,7 +268,7 @@ bool LocalCluster::WaitNoPods(const std::string& ns, const std::string& selector
     args.insert(args.end(), {"-n", ns});
   }
   if (!selector.empty()) args.insert(args.end(), {"-l", selector});
-  return Poll(
+  return WaitFor(
       [&] {
         absl::StatusOr<std::string> out = Kubectl(args);
         return out.ok() && Trim(*out).empty();
@@ -432,7 +434,7 @@ absl::Status LocalCluster::StartOperator() {
       ChildProcess::Start(argv, {}, dir_ + "/operator.log");
   if (!op.ok()) return op.status();
   operator_ = *std::move(op);
-  const bool ready = Poll(
+  const bool ready = WaitFor(
       [&] {
         if (!operator_->Running()) return true;
         absl::StatusOr<HttpResult> r =
@@ -618,7 +620,7 @@ absl::Status LocalCluster::Shutdown() {
     }
   }
   std::string left;
-  Poll(
+  WaitFor(
       [&] {
         left = Leftovers(processes);
         return left.empty();

@@ -36,6 +36,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,6 +50,12 @@
 #include "tests/support/local_control_plane.h"
 
 namespace rmq::testing {
+
+// Polls `check` every `period` until it returns true or `timeout` passes; the last result.
+bool WaitFor(const std::function<bool()>& check, std::chrono::milliseconds timeout,
+             std::chrono::milliseconds period = std::chrono::milliseconds(250));
+// Seconds since `t0` (steady clock), for figures printed by tests.
+double SecondsSince(std::chrono::steady_clock::time_point t0);
 
 // The node agent's network and names. Every suite (and the demo, which uses the node agent's
 // defaults: rmqbr0, 10.244.0.0/16, rmqpod-, rmqv) needs its own values.
