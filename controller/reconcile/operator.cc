@@ -627,7 +627,7 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
           in.name_servers = in.operations.published;
           if (in.blockers.apply_error.ok()) {
             absl::Status synced =
-                co_await SyncMetadata(cr, *spec, groups.groups, pods, in.operations, waiting);
+                co_await SyncMetadata(cr, *spec, groups.groups, pods, in.operations);
             if (operation_error.ok()) operation_error = synced;
           } else {
             in.operations.reported = false;
@@ -773,7 +773,7 @@ asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr, std
 asio::awaitable<absl::Status> Operator::SyncMetadata(const Json& cr, const BrokerSpec& spec,
                                                      int32_t groups,
                                                      std::vector<BrokerPodView> pods,
-                                                     BrokerOperations& ops, bool& /*waiting*/) {
+                                                     BrokerOperations& ops) {
   const BrokerProgress progress = ReadBrokerProgress(cr);
   std::set<int32_t> pending = GroupsNeedingSync(progress.size, groups);
   for (int32_t g : progress.pending_groups) {

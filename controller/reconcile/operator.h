@@ -106,9 +106,10 @@ class Operator {
                                                             std::vector<BrokerPodView> pods,
                                                             BrokerOperations& ops, bool& waiting);
   // Metadata sync of the groups a scale-out added (metadata_sync.h): sets `ops`' sync fields.
+  // It only ever waits for pods to turn ready, which their events report: no poll.
   boost::asio::awaitable<absl::Status> SyncMetadata(const Json& cr, const BrokerSpec& spec,
                                                     int32_t groups, std::vector<BrokerPodView> pods,
-                                                    BrokerOperations& ops, bool& waiting);
+                                                    BrokerOperations& ops);
   // One group's copy, with the target's identity checked first.
   boost::asio::awaitable<absl::Status> CopyGroupMetadata(const Json& cr, const BrokerSpec& spec,
                                                          MetadataSyncPlan plan,
