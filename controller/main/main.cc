@@ -84,6 +84,14 @@ int Run(const OperatorProcessOptions& options) {
   operator_options.cluster.cluster_domain = options.cluster_domain;
   operator_options.agent.image = options.agent_image;
   operator_options.agent.tls_secret = options.agent_tls_secret;
+  if (!options.agent_tls_secret.empty()) {
+    // The sidecars then serve mTLS only, and this process's agent client speaks plaintext.
+    log->warn(
+        "--agent-tls-secret {}: the agents serve mTLS, but the operator's own calls to them "
+        "(name-server changes, metadata sync) are plaintext in this version and will fail "
+        "(reported as UpdateFailed / SyncFailed)",
+        options.agent_tls_secret);
+  }
   operator_options.workers = options.workers;
   operator_options.instance = options.identity.substr(0, 128);
   Operator op(io.get_executor(), client, operator_options, registry);

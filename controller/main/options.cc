@@ -146,7 +146,9 @@ Usage: rocketmq-operator [flags]
   --agent-image IMAGE               the rocketmq-agent sidecar's image (default
                                     rocketmq-agent:latest; env RMQ_AGENT_IMAGE)
   --agent-tls-secret NAME           Secret (tls.crt, tls.key, ca.crt) for the agents' gRPC mTLS in
-                                    each broker namespace; default: plaintext gRPC
+                                    each broker namespace; default: plaintext gRPC. Not usable
+                                    with the operations yet: the operator's own agent client is
+                                    plaintext (it warns at start)
   --cluster-domain D                for the name servers' DNS names (default cluster.local)
   --workers N                       concurrent reconciles per kind (default 4)
   --log-level LEVEL                 trace, debug, info, warn, error (default info)
