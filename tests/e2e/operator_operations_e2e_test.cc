@@ -133,16 +133,6 @@ class OperatorOperationsE2eTest : public ::testing::Test {
     }
     return "";
   }
-  static std::string ConditionMessage(const Json& status, const std::string& type) {
-    const Json conditions = status.value("conditions", Json::array());
-    for (const Json& c : conditions) {
-      if (c.value("type", "") == type) {
-        return c.value("reason", "") + ": " + c.value("message", "");
-      }
-    }
-    return "<none>";
-  }
-
   void Patch(const std::string& what, const std::string& merge_patch) {
     absl::StatusOr<std::string> out =
         cluster().Kubectl({"-n", kNs, "patch", what, "--type", "merge", "-p", merge_patch});
@@ -213,17 +203,8 @@ class OperatorOperationsE2eTest : public ::testing::Test {
   // each published name server lists every broker pod.
   void ExpectPropagated(size_t count, seconds timeout, const std::string& phase,
                         bool initial = false) {
-    Json status;
-    const bool done = WaitFor(
-        [&] {
-          status = Status("broker/mq");
-          const std::string list = status.value("nameServers", "");
-          return Condition(status, "NameServersPropagated") == "True" &&
-                 !status.contains("nameServerChange") &&
-                 std::vector<std::string>(absl::StrSplit(list, ';', absl::SkipEmpty())).size() ==
-                     count;
-        },
-        timeout);
+    const bool done = WaitFor([&] { return Propagated(count); }, timeout);
+    const Json status = Status("broker/mq");
     ASSERT_TRUE(done) << phase << ": " << status.dump();
     // The ConfigMap clients mount has the same list.
     absl::StatusOr<std::string> cm = cluster().Kubectl(
