@@ -1,6 +1,8 @@
 #include "controller/agent_link/agent_client.h"
 
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -58,9 +60,40 @@ absl::Status AgentClient::FromGrpc(const grpc::Status& status, const std::string
 std::shared_ptr<agentpb::BrokerAgent::Stub> AgentClient::StubFor(const std::string& address) {
   std::shared_ptr<agentpb::BrokerAgent::Stub>& stub = stubs_[address];
   if (!stub) {
-    stub = agentpb::BrokerAgent::NewStub(grpc::CreateChannel(address, options_.credentials));
+    grpc::ChannelArguments args;
+    if (!options_.tls_server_name.empty()) {
+      args.SetSslTargetNameOverride(options_.tls_server_name);
+    }
+    stub = agentpb::BrokerAgent::NewStub(
+        grpc::CreateCustomChannel(address, options_.credentials, args));
   }
   return stub;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> LoadAgentClientCredentials(
+    const std::string& dir) {
+  auto read = [&](const char* name) -> absl::StatusOr<std::string> {
+    const std::string path = absl::StrCat(dir, "/", name);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().find("-----BEGIN ") == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": no PEM block"));
+    }
+    return text.str();
+  };
+  grpc::SslCredentialsOptions options;
+  absl::StatusOr<std::string> ca = read("ca.crt");
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<std::string> cert = read("tls.crt");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = read("tls.key");
+  if (!key.ok()) return key.status();
+  options.pem_root_certs = *std::move(ca);
+  options.pem_cert_chain = *std::move(cert);
+  options.pem_private_key = *std::move(key);
+  return grpc::SslCredentials(options);
 }
 
 asio::awaitable<absl::StatusOr<agentpb::BrokerState>> AgentClient::GetBrokerState(

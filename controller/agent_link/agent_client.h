@@ -29,12 +29,21 @@ namespace rmq::controller {
 
 namespace agentpb = ::rocketmq::agent::v1;
 
+// mTLS credentials from `dir`: tls.crt + tls.key (the operator's client certificate and key) and
+// ca.crt (the CA that signed the agents' certificates), as a kubernetes.io/tls Secret with ca.crt
+// is mounted. Errors name the file.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> LoadAgentClientCredentials(
+    const std::string& dir);
+
 class AgentClient {
  public:
   struct Options {
     std::chrono::milliseconds deadline{10'000};
-    // Default: plaintext (the agents' --grpc-insecure).
+    // Default: plaintext (the agents' --grpc-insecure). LoadAgentClientCredentials() for mTLS.
     std::shared_ptr<grpc::ChannelCredentials> credentials;
+    // With TLS: the name the agents' certificates are checked against instead of the address
+    // dialled (a pod IP). Empty: the address.
+    std::string tls_server_name;
   };
 
   AgentClient(boost::asio::any_io_executor executor, Options options);

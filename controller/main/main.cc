@@ -84,13 +84,15 @@ int Run(const OperatorProcessOptions& options) {
   operator_options.cluster.cluster_domain = options.cluster_domain;
   operator_options.agent.image = options.agent_image;
   operator_options.agent.tls_secret = options.agent_tls_secret;
-  if (!options.agent_tls_secret.empty()) {
-    // The sidecars then serve mTLS only, and this process's agent client speaks plaintext.
-    log->warn(
-        "--agent-tls-secret {}: the agents serve mTLS, but the operator's own calls to them "
-        "(name-server changes, metadata sync) are plaintext in this version and will fail "
-        "(reported as UpdateFailed / SyncFailed)",
-        options.agent_tls_secret);
+  if (!options.agent_client_tls_dir.empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        LoadAgentClientCredentials(options.agent_client_tls_dir);
+    if (!credentials.ok()) {
+      log->critical("--agent-client-tls-dir: {}", credentials.status().ToString());
+      return kExitUsage;
+    }
+    operator_options.agent_credentials = *std::move(credentials);
+    operator_options.agent_tls_server_name = options.agent_tls_server_name;
   }
   operator_options.workers = options.workers;
   operator_options.instance = options.identity.substr(0, 128);

@@ -47,6 +47,8 @@ absl::StatusOr<OperatorProcessOptions> ParseOperatorOptions(const std::vector<st
       {"http-listen", &o.http_listen},
       {"agent-image", &o.agent_image},
       {"agent-tls-secret", &o.agent_tls_secret},
+      {"agent-client-tls-dir", &o.agent_client_tls_dir},
+      {"agent-tls-server-name", &o.agent_tls_server_name},
       {"cluster-domain", &o.cluster_domain},
       {"log-level", &o.log_level}};
   std::map<std::string, std::chrono::seconds*> durations = {{"lease-duration", &o.lease_duration},
@@ -117,6 +119,15 @@ absl::StatusOr<OperatorProcessOptions> ParseOperatorOptions(const std::vector<st
   if (o.identity.empty()) o.identity = env("POD_NAME").value_or(default_identity);
   if (o.identity.empty()) return Bad("identity", "required (no $POD_NAME and no host name)");
   if (o.agent_image.empty()) return Bad("agent-image", "must not be empty");
+  if (!o.agent_tls_secret.empty() && o.agent_client_tls_dir.empty()) {
+    return Bad("agent-client-tls-dir",
+               "required with --agent-tls-secret (the agents then accept mTLS clients only)");
+  }
+  if (o.agent_tls_secret.empty() && !o.agent_client_tls_dir.empty()) {
+    return Bad("agent-tls-secret",
+               "required with --agent-client-tls-dir (without it the agents serve plaintext)");
+  }
+  if (o.agent_tls_server_name.empty()) return Bad("agent-tls-server-name", "must not be empty");
   if (!(o.lease_duration > o.renew_deadline &&
         o.renew_deadline.count() * 10 > o.retry_period.count() * 12)) {
     return Bad("lease-duration",
@@ -146,9 +157,13 @@ Usage: rocketmq-operator [flags]
   --agent-image IMAGE               the rocketmq-agent sidecar's image (default
                                     rocketmq-agent:latest; env RMQ_AGENT_IMAGE)
   --agent-tls-secret NAME           Secret (tls.crt, tls.key, ca.crt) for the agents' gRPC mTLS in
-                                    each broker namespace; default: plaintext gRPC. Not usable
-                                    with the operations yet: the operator's own agent client is
-                                    plaintext (it warns at start)
+                                    each broker namespace; default: plaintext gRPC. Needs
+                                    --agent-client-tls-dir
+  --agent-client-tls-dir DIR        the operator's own mTLS files for calling the agents: tls.crt,
+                                    tls.key (its client certificate) and ca.crt (the agents' CA);
+                                    read at start
+  --agent-tls-server-name NAME      the name every agent certificate carries as a DNS SAN, checked
+                                    instead of the pod IP it is dialled at (default rocketmq-agent)
   --cluster-domain D                for the name servers' DNS names (default cluster.local)
   --workers N                       concurrent reconciles per kind (default 4)
   --log-level LEVEL                 trace, debug, info, warn, error (default info)

@@ -29,6 +29,11 @@ struct OperatorProcessOptions {
   std::string http_listen = "0.0.0.0:8080";
   std::string agent_image = "rocketmq-agent:latest";
   std::string agent_tls_secret;
+  // mTLS towards the agents: a directory with tls.crt + tls.key (the operator's client certificate)
+  // and ca.crt (the CA of the agents' certificates), e.g. the same Secret mounted in the
+  // operator's pod; and the name every agent certificate carries (agents are dialled by pod IP).
+  std::string agent_client_tls_dir;
+  std::string agent_tls_server_name = "rocketmq-agent";
   std::string cluster_domain = "cluster.local";
   int workers = 4;
   std::string log_level = "info";

@@ -258,6 +258,8 @@ Operator::Operator(asio::any_io_executor executor, k8s::Client& client, Operator
       controller_options);
   AgentClient::Options agent_options;
   agent_options.deadline = options_.agent_deadline;
+  agent_options.credentials = options_.agent_credentials;
+  agent_options.tls_server_name = options_.agent_tls_server_name;
   agents_ = std::make_unique<AgentClient>(executor_, agent_options);
 
   for (auto& i : cache_->Of(Cache::kNameService)) {

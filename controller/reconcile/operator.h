@@ -51,6 +51,10 @@ struct OperatorOptions {
   std::string instance = "rocketmq-operator";  // Events' reportingInstance (the pod name)
   // Deadline of one agent call (GetBrokerState), of an UpdateNameServers that waits for the
   // registrations, and of one group's metadata copy.
+  // Calls to the agents: plaintext unless credentials are set (LoadAgentClientCredentials), then
+  // their certificates are checked against agent_tls_server_name.
+  std::shared_ptr<grpc::ChannelCredentials> agent_credentials;
+  std::string agent_tls_server_name;
   std::chrono::milliseconds agent_deadline{10'000};
   // (An update waits for registrations up to its deadline, then answers all_registered=false;
   // the operator then looks again every operation_poll.)

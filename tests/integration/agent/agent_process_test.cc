@@ -23,6 +23,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/net/blocking.h"
+#include "controller/agent_link/agent_client.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
 #include "rmq/agent/v1/agent.grpc.pb.h"
@@ -456,6 +458,43 @@ TEST_F(AgentProcessTest, MtlsAcceptsOnlyClientsWithACertificateFromTheConfigured
 
   // Refused handshakes never become RPCs: only the accepted call was counted.
   EXPECT_EQ(requests() - before, 1);
+}
+
+// The operator's side of the mTLS (controller/agent_link): its credentials from a mounted
+// directory, and the agents' certificates checked against a configured name rather than the pod IP
+// they are dialled at. (Before the rotation test below: it replaces the server certificate.)
+TEST_F(AgentProcessTest, TheOperatorsAgentClientUsesMtlsAndTheConfiguredServerName) {
+  const fs::path client_dir = *dir_ / "operator-tls";
+  fs::create_directories(client_dir);
+  fs::copy_file(pki_->Path("ca1.pem"), client_dir / "ca.crt");
+  fs::copy_file(pki_->Path("client1.pem"), client_dir / "tls.crt");
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> missing =
+      controller::LoadAgentClientCredentials(client_dir.string());
+  ASSERT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
+  EXPECT_NE(missing.status().message().find("tls.key"), std::string::npos);
+  fs::copy_file(pki_->Path("client1.key"), client_dir / "tls.key");
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      controller::LoadAgentClientCredentials(client_dir.string());
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+
+  boost::asio::io_context io;
+  const std::string address = absl::StrCat("127.0.0.1:", agent_->grpc_port);
+  // server1's certificate names localhost (and 127.0.0.1), not rocketmq-agent.
+  controller::AgentClient::Options named;
+  named.credentials = *credentials;
+  named.tls_server_name = "localhost";
+  controller::AgentClient agents(io.get_executor(), named);
+  absl::StatusOr<v1::BrokerState> state = net::BlockOn(io, agents.GetBrokerState(address, {}));
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->identity().cluster(), kCluster);
+
+  controller::AgentClient::Options other = named;
+  other.tls_server_name = "rocketmq-agent";
+  other.deadline = std::chrono::seconds(5);
+  controller::AgentClient mismatched(io.get_executor(), other);
+  absl::StatusOr<v1::BrokerState> refused =
+      net::BlockOn(io, mismatched.GetBrokerState(address, {}));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
 }
 
 TEST_F(AgentProcessTest, HealthzAndReadyzWhileTheBrokerServes) {

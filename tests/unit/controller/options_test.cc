@@ -62,6 +62,10 @@ TEST(OperatorOptions, ErrorsNameTheFlag) {
       {{"--log-format=xml"}, "--log-format:"},
       {{"--renew-deadline=20s"}, "--lease-duration:"},
       {{"--http-listen"}, "--http-listen: needs a value"},
+      {{"--agent-tls-secret=s"}, "--agent-client-tls-dir: required with --agent-tls-secret"},
+      {{"--agent-client-tls-dir=/d"}, "--agent-tls-secret: required with --agent-client-tls-dir"},
+      {{"--agent-tls-secret=s", "--agent-client-tls-dir=/d", "--agent-tls-server-name="},
+       "--agent-tls-server-name:"},
       {{"positional"}, "unexpected argument"}};
   for (const auto& [args, want] : cases) {
     absl::StatusOr<OperatorProcessOptions> o = Parse(args);
@@ -71,13 +75,27 @@ TEST(OperatorOptions, ErrorsNameTheFlag) {
   }
 }
 
+TEST(OperatorOptions, AgentMtlsTakesBothSidesAndAServerName) {
+  absl::StatusOr<OperatorProcessOptions> o =
+      Parse({"--agent-tls-secret=agent-tls", "--agent-client-tls-dir=/etc/operator/agent-tls"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->agent_tls_secret, "agent-tls");
+  EXPECT_EQ(o->agent_client_tls_dir, "/etc/operator/agent-tls");
+  EXPECT_EQ(o->agent_tls_server_name, "rocketmq-agent");
+  o = Parse(
+      {"--agent-tls-secret=a", "--agent-client-tls-dir=/d", "--agent-tls-server-name=agents"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->agent_tls_server_name, "agents");
+}
+
 TEST(OperatorOptions, HelpDocumentsEveryFlag) {
   const std::string usage = OperatorUsage();
   for (const char* flag :
        {"--kubeconfig", "--namespaces", "--leader-elect", "--leader-election-namespace",
         "--leader-election-id", "--lease-duration", "--renew-deadline", "--retry-period",
-        "--identity", "--http-listen", "--agent-image", "--agent-tls-secret", "--cluster-domain",
-        "--workers", "--log-level", "--log-format"}) {
+        "--identity", "--http-listen", "--agent-image", "--agent-tls-secret",
+        "--agent-client-tls-dir", "--agent-tls-server-name", "--cluster-domain", "--workers",
+        "--log-level", "--log-format"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }
