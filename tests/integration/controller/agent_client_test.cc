@@ -71,8 +71,9 @@ TEST_F(AgentClientTest, ErrorsCarryTheAgentsCodeMessageAndAddress) {
   EXPECT_NE(r.status().message().find("agent " + env_->address()), std::string::npos) << r.status();
 
   // Nobody listens: the deadline bounds the call.
-  AgentClient short_deadline(io_.get_executor(),
-                             {.deadline = std::chrono::milliseconds(500), .credentials = nullptr});
+  AgentClient short_deadline(
+      io_.get_executor(),
+      {.deadline = std::chrono::milliseconds(500), .credentials = nullptr, .tls_server_name = ""});
   const auto t0 = std::chrono::steady_clock::now();
   absl::StatusOr<agentpb::BrokerState> s =
       net::BlockOn(io_, short_deadline.GetBrokerState("127.0.0.1:1", {}));
