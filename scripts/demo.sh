@@ -27,26 +27,24 @@ cmd=${1:-up}
 
 log() { echo "demo: $*" >&2; }
 
+# stop PIDFILE WHAT SECONDS [kill]: SIGTERM to the process in PIDFILE, wait up to SECONDS for it
+# to exit (then SIGKILL if "kill" is given), remove PIDFILE.
+stop() {
+  [ -f "$1" ] || return 0
+  pid=$(cat "$1")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $2"
+    kill -TERM "$pid"
+    for _ in $(seq 1 "$3"); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    if [ "${4:-}" = kill ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  rm -f "$1"
+}
+
 down() {
-  if [ -f "$demo/operator.pid" ]; then
-    pid=$(cat "$demo/operator.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      log "stopping the operator"
-      kill -TERM "$pid"
-      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$demo/operator.pid"
-  fi
-  if [ -f "$demo/node-agent.pid" ]; then
-    pid=$(cat "$demo/node-agent.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      log "stopping the node agent (it stops the pods first)"
-      kill -TERM "$pid"
-      for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    fi
-    rm -f "$demo/node-agent.pid"
-  fi
+  stop "$demo/operator.pid" "the operator" 30 kill
+  # Never SIGKILLed: it stops the pods first.
+  stop "$demo/node-agent.pid" "the node agent (it stops the pods first)" 120
   if [ -f "$demo/plane/state.env" ]; then
     log "stopping the control plane"
     scripts/local-control-plane.sh stop "$demo/plane" || true

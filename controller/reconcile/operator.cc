@@ -80,6 +80,17 @@ absl::StatusOr<Json> MakeOperatorEvent(const Json& regarding, bool warning, std:
                          .event_time = std::chrono::system_clock::now()});
 }
 
+// A small non-negative number in `label` (a broker group or id, as BrokerInstanceLabels sets
+// them), else -1.
+int32_t LabelNumber(const Json& object, const char* label) {
+  std::optional<std::string> value = k8s::Label(object, label);
+  if (!value || value->empty() || value->size() >= 5 ||
+      !std::all_of(value->begin(), value->end(), ::isdigit)) {
+    return -1;
+  }
+  return std::stoi(*value);
+}
+
 // The cluster's broker pods as the operations see them (labels set by BrokerInstanceLabels).
 std::vector<BrokerPodView> BrokerPodViews(const std::vector<Json>& pods) {
   std::vector<BrokerPodView> out;
@@ -87,17 +98,8 @@ std::vector<BrokerPodView> BrokerPodViews(const std::vector<Json>& pods) {
     if (k8s::IsBeingDeleted(pod)) continue;
     BrokerPodView v;
     v.name = k8s::Name(pod);
-    auto number = [&](const char* label) {
-      std::optional<std::string> value = k8s::Label(pod, label);
-      int32_t n = -1;
-      if (value && !value->empty() && value->size() < 5 &&
-          std::all_of(value->begin(), value->end(), ::isdigit)) {
-        n = std::stoi(*value);
-      }
-      return n;
-    };
-    v.group = number(kLabelBrokerGroup);
-    v.broker_id = number(kLabelBrokerId);
+    v.group = LabelNumber(pod, kLabelBrokerGroup);
+    v.broker_id = LabelNumber(pod, kLabelBrokerId);
     v.ready = PodIsReady(pod);
     v.ip = pod.value("/status/podIP"_json_pointer, "");
     out.push_back(std::move(v));
@@ -562,10 +564,7 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
       std::vector<const Json*> sets = cache_->InNamespace(Cache::kStatefulSet, spec->ns);
       for (const Json* sts : sets) {
         if (OwnerKey(*sts, "Broker") != key) continue;
-        std::optional<std::string> g = k8s::Label(*sts, kLabelBrokerGroup);
-        if (g && !g->empty() && std::all_of(g->begin(), g->end(), ::isdigit) && g->size() < 5) {
-          existing = std::max(existing, std::stoi(*g) + 1);
-        }
+        existing = std::max(existing, LabelNumber(*sts, kLabelBrokerGroup) + 1);
         in.observed.stateful_sets[k8s::Name(*sts)] = *sts;
       }
       for (const Json* pod : cache_->InNamespace(Cache::kPod, spec->ns)) {
@@ -602,7 +601,7 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
         const std::vector<BrokerPodView> pods = BrokerPodViews(in.observed.pods);
         in.operations.reported = true;
         operation_error =
-            co_await PropagateNameServers(cr, choice.list, pods, in.operations, waiting);
+            co_await PropagateNameServers(cr, progress, choice.list, pods, in.operations, waiting);
         BrokerSpec rendered = *spec;
         rendered.size = groups.groups;
         // The pods' ConfigMap carries the published list only (a pod that starts meanwhile gets
@@ -629,7 +628,7 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
           in.name_servers = in.operations.published;
           if (in.blockers.apply_error.ok()) {
             absl::Status synced =
-                co_await SyncMetadata(cr, *spec, groups.groups, pods, in.operations);
+                co_await SyncMetadata(cr, progress, *spec, groups.groups, pods, in.operations);
             if (operation_error.ok()) operation_error = synced;
           } else {
             in.operations.reported = false;
@@ -651,11 +650,12 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
   co_return out;
 }
 
-asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr, std::string desired,
+asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr,
+                                                             const BrokerProgress& progress,
+                                                             std::string desired,
                                                              std::vector<BrokerPodView> pods,
                                                              BrokerOperations& ops, bool& waiting) {
   NameServerChangeState state;
-  const BrokerProgress progress = ReadBrokerProgress(cr);
   state.published = progress.published;
   state.target = progress.target;
   std::vector<BrokerNameServerView> views;
@@ -772,11 +772,10 @@ asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr, std
   co_return absl::OkStatus();
 }
 
-asio::awaitable<absl::Status> Operator::SyncMetadata(const Json& cr, const BrokerSpec& spec,
-                                                     int32_t groups,
+asio::awaitable<absl::Status> Operator::SyncMetadata(const Json& cr, const BrokerProgress& progress,
+                                                     const BrokerSpec& spec, int32_t groups,
                                                      std::vector<BrokerPodView> pods,
                                                      BrokerOperations& ops) {
-  const BrokerProgress progress = ReadBrokerProgress(cr);
   std::set<int32_t> pending = GroupsNeedingSync(progress.size, groups);
   for (int32_t g : progress.pending_groups) {
     if (g < groups) pending.insert(g);

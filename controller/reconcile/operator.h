@@ -106,13 +106,17 @@ class Operator {
 
   // Name-server change (name_server_change.h): sets `ops`' name-server fields; `waiting` when it
   // should look again soon. An error: an agent refused or failed.
-  boost::asio::awaitable<absl::Status> PropagateNameServers(const Json& cr, std::string desired,
+  // `progress`: what the status records (ReadBrokerProgress), read once per reconcile.
+  boost::asio::awaitable<absl::Status> PropagateNameServers(const Json& cr,
+                                                            const BrokerProgress& progress,
+                                                            std::string desired,
                                                             std::vector<BrokerPodView> pods,
                                                             BrokerOperations& ops, bool& waiting);
   // Metadata sync of the groups a scale-out added (metadata_sync.h): sets `ops`' sync fields.
   // It only ever waits for pods to turn ready, which their events report: no poll.
-  boost::asio::awaitable<absl::Status> SyncMetadata(const Json& cr, const BrokerSpec& spec,
-                                                    int32_t groups, std::vector<BrokerPodView> pods,
+  boost::asio::awaitable<absl::Status> SyncMetadata(const Json& cr, const BrokerProgress& progress,
+                                                    const BrokerSpec& spec, int32_t groups,
+                                                    std::vector<BrokerPodView> pods,
                                                     BrokerOperations& ops);
   // One group's copy, with the target's identity checked first.
   boost::asio::awaitable<absl::Status> CopyGroupMetadata(const Json& cr, const BrokerSpec& spec,
