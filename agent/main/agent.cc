@@ -74,6 +74,8 @@ class AgentRuntime {
         log_(log::Get("agent")),
         client_(io.get_executor(), RemotingOptions(options)),
         admin_(client_),
+        name_server_admin_(client_, kNameServerProbeTimeout),
+        readiness_probe_(admin_, name_server_admin_, options.broker_addr),
         grpc_metrics_(registry_),
         metrics_cache_(
             io.get_executor(), options.metrics_cache_ttl,
@@ -160,8 +162,7 @@ class AgentRuntime {
 
  private:
   asio::awaitable<Readiness> ProbeReadiness() {
-    ::rocketmq::agent::v1::BrokerState state = co_await ProbeBroker(admin_, options_.broker_addr);
-    Readiness readiness = EvaluateReadiness(state);
+    Readiness readiness = co_await readiness_probe_.Probe();
     if (readiness.ready != last_ready_) {
       log_->info("readiness ready={} reason={}", readiness.ready, readiness.reason);
       last_ready_ = readiness.ready;
@@ -205,6 +206,8 @@ class AgentRuntime {
   std::shared_ptr<spdlog::logger> log_;
   rocketmq::RemotingClient client_;
   rocketmq::AdminClient admin_;
+  rocketmq::AdminClient name_server_admin_;  // the readiness probe's, with a short timeout
+  ReadinessProbe readiness_probe_;
   prometheus::Registry registry_;
   GrpcServerMetrics grpc_metrics_;
   uint64_t refreshes_ = 0;  // io thread only

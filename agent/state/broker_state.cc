@@ -86,6 +86,7 @@ v1::BrokerState BuildBrokerState(const BrokerObservation& o) {
   const auto& r = o.runtime;
   id.set_version(Get(r, "brokerVersionDesc"));
   id.set_version_ordinal(static_cast<int32_t>(GetInt(r, "brokerVersion")));
+  state.set_boot_timestamp_ms(GetInt(r, "bootTimestamp"));
   state.set_commit_log_max_offset(GetInt(r, "commitLogMaxOffset"));
   double ratio = 0;
   if (absl::SimpleAtod(Get(r, "commitLogDiskRatio"), &ratio)) {

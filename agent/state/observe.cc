@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
+
+#include "common/net/when_all.h"
 
 namespace rmq::agent {
 
@@ -30,18 +33,28 @@ boost::asio::awaitable<BrokerObservation> ObserveBroker(rocketmq::AdminClient& a
       absl::StatusOr<rocketmq::HaRuntimeInfo> ha = co_await admin.GetBrokerHaStatus(broker);
       if (ha.ok()) o.ha = *std::move(ha);
     }
-    if (options.registrations) {
-      auto it = o.config.find("namesrvAddr");
-      for (const std::string& ns : SplitNameServers(it == o.config.end() ? "" : it->second)) {
-        absl::StatusOr<rocketmq::ClusterInfo> info = co_await admin.GetBrokerClusterInfo(ns);
-        o.name_servers.emplace(ns, std::move(info));
-      }
-    }
+    if (options.registrations) co_await ObserveRegistrations(admin, o);
   }
   o.observed_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
   co_return o;
+}
+
+boost::asio::awaitable<void> ObserveRegistrations(rocketmq::AdminClient& admin,
+                                                  BrokerObservation& o) {
+  auto it = o.config.find("namesrvAddr");
+  const std::vector<std::string> name_servers =
+      SplitNameServers(it == o.config.end() ? "" : it->second);
+  std::vector<boost::asio::awaitable<absl::StatusOr<rocketmq::ClusterInfo>>> calls;
+  calls.reserve(name_servers.size());
+  for (const std::string& ns : name_servers) calls.push_back(admin.GetBrokerClusterInfo(ns));
+  const boost::asio::any_io_executor executor = co_await boost::asio::this_coro::executor;
+  std::vector<absl::StatusOr<rocketmq::ClusterInfo>> infos =
+      co_await net::WhenAll(executor, std::move(calls));
+  for (size_t i = 0; i < name_servers.size(); ++i) {
+    o.name_servers.emplace(name_servers[i], std::move(infos[i]));
+  }
 }
 
 }  // namespace rmq::agent

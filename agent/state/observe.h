@@ -29,4 +29,9 @@ struct ObserveOptions {
 boost::asio::awaitable<BrokerObservation> ObserveBroker(rocketmq::AdminClient& admin,
                                                         std::string broker, ObserveOptions options);
 
+// Fills o.name_servers: every name server of o.config's namesrvAddr asked at once (the slowest,
+// e.g. an unreachable one, bounds the time, not their sum), through `admin` (its timeout).
+boost::asio::awaitable<void> ObserveRegistrations(rocketmq::AdminClient& admin,
+                                                  BrokerObservation& o);
+
 }  // namespace rmq::agent

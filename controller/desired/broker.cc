@@ -68,10 +68,12 @@ Json BuildStatefulSet(const Json& cr, const BrokerSpec& spec, const BrokerInstan
       {"ports", Json::array({{{"name", "vip"}, {"containerPort", kBrokerVipPort}},
                              {{"name", "main"}, {"containerPort", kBrokerPort}},
                              {{"name", "ha"}, {"containerPort", kBrokerHaPort}}})},
-      // Serving = registered on its name servers and answering: the agent's /readyz.
+      // Serving = answering and, after each start, registered on its name servers: the
+      // agent's /readyz (agent/probe/readiness.h). It may ask the name servers (2 s at most).
       {"readinessProbe",
        {{"httpGet", {{"path", "/readyz"}, {"port", kAgentHttpPort}}},
         {"periodSeconds", 5},
+        {"timeoutSeconds", 5},
         {"failureThreshold", 3}}},
       // Recovery of a large store can take minutes: liveness starts once the port is open.
       {"startupProbe",

@@ -9,12 +9,15 @@
 // Takeover: a broker configured to refresh its list every 10 s (registerNameServerPeriod 10 s)
 // takes over its own registration; the agent's handover ends by itself, and closing its connection
 // does not unregister the broker.
+//
+// Readiness: the /readyz probe waits for the broker's registration on every answering name server.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "agent/probe/readiness.h"
 #include "tests/support/agent_env.h"
 
 namespace rmq::agent {
@@ -189,6 +192,76 @@ TEST_F(NameServerUpdateTest, FastPathRegistersOnANewNameServerWithinSeconds) {
   EXPECT_EQ(BrokerNamesrvAddr(agent), ns1);
   flag["fetchNamesrvAddrByAddressServer"] = "false";
   ASSERT_TRUE(env.Run(env.admin().UpdateBrokerConfig(env.broker(), flag)).ok());
+}
+
+// The /readyz probe (agent/probe/readiness.h) on a real broker: not ready while a listed name
+// server that answers lacks the broker, whatever an unanswering one says; ready once registered;
+// confirmed once per broker start (a name server that forgets the broker later does not matter).
+TEST_F(NameServerUpdateTest, ReadinessWaitsUntilEveryAnsweringNameServerListsTheBroker) {
+  testing::LocalRocketMQOptions options;
+  options.cluster_name = "ReadyCluster";
+  options.broker_name = "ready-0";
+  auto agent_or = testing::AgentTestEnv::Start(options);
+  ASSERT_TRUE(agent_or.ok()) << agent_or.status();
+  testing::AgentTestEnv& agent = **agent_or;
+  auto& env = agent.env();
+  std::unique_ptr<testing::LocalRocketMQ> ns2 = StartNameServer();
+  ASSERT_NE(ns2, nullptr);
+  const std::string ns1 = env.namesrv();
+  auto dead_port = testing::FreeLoopbackPort();
+  ASSERT_TRUE(dead_port.ok());
+  const std::string dead = absl::StrCat("127.0.0.1:", *dead_port);
+  rocketmq::AdminClient name_server_admin(env.client(), std::chrono::milliseconds(2000));
+  for (int i = 0; i < 300 && !RegisteredOn(agent, ns1, "ready-0"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(RegisteredOn(agent, ns1, "ready-0"));
+
+  // The broker's list names ns2 (up, without the broker: a stock broker re-reads its list only
+  // every 120 s) and a closed port.
+  auto set_list = [&](const std::string& list) {
+    std::map<std::string, std::string> config = {{"namesrvAddr", list}};
+    ASSERT_TRUE(env.Run(env.admin().UpdateBrokerConfig(env.broker(), config)).ok());
+  };
+  set_list(absl::StrCat(ns1, ";", ns2->namesrv_addr(), ";", dead));
+  ReadinessProbe probe(env.admin(), name_server_admin, env.broker());
+  const auto started = Clock::now();
+  Readiness r = env.Run(probe.Probe());
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(3));
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.reason, absl::StrCat("broker not registered yet on ", ns2->namesrv_addr(),
+                                   " (2 of 3 listed name servers answered)"));
+
+  // Registered on ns2 through the agent: ready; the closed port does not hold it back.
+  v1::UpdateNameServersResponse response;
+  grpc::Status s =
+      Update(agent, {ns1, ns2->namesrv_addr()}, true, std::chrono::seconds(30), response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(response.all_registered()) << response.DebugString();
+  set_list(absl::StrCat(ns1, ";", ns2->namesrv_addr(), ";", dead));
+  r = env.Run(probe.Probe());
+  EXPECT_TRUE(r.ready) << r.reason;
+  EXPECT_EQ(r.reason, "serving");
+
+  // ns2 forgets the broker (the agent's handover ends and its connection closes) while the broker
+  // still lists it: the confirmed probe stays ready; a probe that has confirmed nothing is not.
+  s = Update(agent, {ns1}, true, std::chrono::seconds(30), response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  bool dropped = false;
+  for (int i = 0; i < 50 && !dropped; ++i) {
+    dropped = !RegisteredOn(agent, ns2->namesrv_addr(), "ready-0");
+    if (!dropped) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(dropped);
+  set_list(absl::StrCat(ns1, ";", ns2->namesrv_addr()));
+  r = env.Run(probe.Probe());
+  EXPECT_TRUE(r.ready) << r.reason;
+  ReadinessProbe fresh(env.admin(), name_server_admin, env.broker());
+  r = env.Run(fresh.Probe());
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.reason, absl::StrCat("broker not registered yet on ", ns2->namesrv_addr(),
+                                   " (2 of 2 listed name servers answered)"));
+  set_list(ns1);
 }
 
 TEST_F(NameServerUpdateTest, BrokerTakesOverAndTheHandoverEndsWithoutUnregistering) {

@@ -20,7 +20,7 @@ BrokerObservation Healthy() {
   o.runtime = {{"brokerVersionDesc", "V5_3_3"}, {"brokerVersion", "479"},
                {"commitLogMaxOffset", "4096"},  {"commitLogDiskRatio", "0.25"},
                {"putTps", "12.5 3.0 1.0"},      {"getTransferredTps", "7.0 1.0 1.0"},
-               {"msgPutTotalTodayNow", "100"}};
+               {"msgPutTotalTodayNow", "100"},  {"bootTimestamp", "1700000000000"}};
   rocketmq::TopicConfigTable topics;
   for (const char* t : {"Orders", "Payments", "TBW102", "prod", "prod-0", "rmq_sys_x"}) {
     topics.topics[t].topic_name = t;
@@ -47,6 +47,7 @@ TEST(BrokerStateTest, ServingBrokerIdentityAndFigures) {
   EXPECT_EQ(s.name_servers(1), "ns-1:9876");
   EXPECT_TRUE(s.writable());
   EXPECT_EQ(s.commit_log_max_offset(), 4096);
+  EXPECT_EQ(s.boot_timestamp_ms(), 1700000000000);
   EXPECT_DOUBLE_EQ(s.disk().commit_log_ratio(), 0.25);
   EXPECT_DOUBLE_EQ(s.throughput().put_tps(), 12.5);
   EXPECT_DOUBLE_EQ(s.throughput().get_tps(), 7.0);
