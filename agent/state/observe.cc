@@ -33,7 +33,9 @@ boost::asio::awaitable<BrokerObservation> ObserveBroker(rocketmq::AdminClient& a
       absl::StatusOr<rocketmq::HaRuntimeInfo> ha = co_await admin.GetBrokerHaStatus(broker);
       if (ha.ok()) o.ha = *std::move(ha);
     }
-    if (options.registrations) co_await ObserveRegistrations(admin, o);
+    if (options.registrations) {
+      co_await ObserveRegistrations(admin, o);
+    }
   }
   o.observed_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())

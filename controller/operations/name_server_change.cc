@@ -19,9 +19,10 @@ bool SameNameServers(const std::string& a, const std::string& b) {
   return NameServerSet(a) == NameServerSet(b);
 }
 
-NameServerDecision DecideNameServerChange(const std::string& desired,
-                                          const NameServerChangeState& state,
-                                          const std::vector<BrokerNameServerView>& brokers) {
+NameServerDecision DecideNameServerChange(
+    const std::string& desired, const NameServerChangeState& state,
+    const std::vector<BrokerNameServerView>& brokers,
+    const std::vector<std::string>& name_servers_not_serving) {
   NameServerDecision d;
   d.next = state;
   if (state.published.empty()) {
@@ -36,6 +37,14 @@ NameServerDecision DecideNameServerChange(const std::string& desired,
   d.list = target;
   d.next.target = change ? desired : "";
   const std::set<std::string> want = NameServerSet(target);
+  if (change && !name_servers_not_serving.empty()) {
+    d.action = NameServerAction::kWait;
+    d.waiting_for_name_servers = true;
+    d.message = absl::StrCat("waiting for name server pod(s) ",
+                             absl::StrJoin(name_servers_not_serving, ", "),
+                             " before giving the brokers ", target);
+    return d;
+  }
 
   std::vector<std::string> unreachable;
   std::vector<std::string> stale;

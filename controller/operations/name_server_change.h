@@ -42,23 +42,30 @@ struct NameServerChangeState {
 enum class NameServerAction {
   kNothing,        // published == desired and every broker runs with it
   kUpdateBrokers,  // call UpdateNameServers(target) on `brokers`
-  kWait,           // brokers are catching up (unreachable, or registering): look again later
+  kWait,           // name servers or brokers are catching up (not serving, unreachable,
+                   // registering): look again later
   kPublish,        // every broker runs with `list` and is registered everywhere: publish it
 };
 
 struct NameServerDecision {
   NameServerAction action = NameServerAction::kNothing;
-  std::string list;                  // the target (or, for kPublish, the list to publish)
-  std::vector<std::string> brokers;  // kUpdateBrokers: pods to update; kWait: pods waited for
-  std::string message;               // for the NameServersPropagated condition and Events
-  NameServerChangeState next;        // the state to persist
+  std::string list;                       // the target (or, for kPublish, the list to publish)
+  std::vector<std::string> brokers;       // kUpdateBrokers: pods to update; kWait: pods waited for
+  std::string message;                    // for the NameServersPropagated condition and Events
+  bool waiting_for_name_servers = false;  // kWait: for name-server pods, not for brokers
+  NameServerChangeState next;             // the state to persist
 };
 
-// `desired`: the list the spec asks for now; `brokers`: every broker pod of the cluster.
+// `desired`: the list the spec asks for now; `brokers`: every broker pod of the cluster;
+// `name_servers_not_serving`: pods behind `desired` that do not answer as their name yet (not
+// created, terminating, not ready; see NameServerPodsNotServing). A change waits for them before
+// any broker is given the list: a pod still terminating from a scale-in answers under the name
+// with its old registrations, and the agents would take those for the broker's.
 // With no published list yet (a new cluster), the desired list is published at once: the brokers
 // start with it (the ConfigMap) and nothing was published before.
 NameServerDecision DecideNameServerChange(const std::string& desired,
                                           const NameServerChangeState& state,
-                                          const std::vector<BrokerNameServerView>& brokers);
+                                          const std::vector<BrokerNameServerView>& brokers,
+                                          const std::vector<std::string>& name_servers_not_serving);
 
 }  // namespace rmq::controller

@@ -1,5 +1,7 @@
 #include "controller/reconcile/decisions.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/k8s/objects.h"
 #include "controller/desired/names.h"
@@ -57,6 +59,25 @@ NameServerChoice ChooseNameServers(const BrokerSpec& broker,
                                 " has several NameServices (", names, "): set spec.nameServers")};
   }
   return {.list = NameServerDnsList(name_services_in_namespace[0], settings), .waiting = ""};
+}
+
+std::vector<std::string> NameServerPodsNotServing(const NameServiceSpec& name_service,
+                                                  const std::vector<Json>& pods) {
+  std::vector<std::string> out;
+  for (int32_t i = 0; i < name_service.size; ++i) {
+    const std::string name = absl::StrCat(NameServiceStatefulSetName(name_service.name), "-", i);
+    auto pod =
+        std::find_if(pods.begin(), pods.end(), [&](const Json& p) { return k8s::Name(p) == name; });
+    if (pod == pods.end()) {
+      out.push_back(absl::StrCat(name, " (not created yet)"));
+    } else if (k8s::IsBeingDeleted(*pod)) {
+      out.push_back(absl::StrCat(name, " (terminating)"));
+    } else if (!k8s::IsConditionTrue(
+                   pod->value(Json::json_pointer("/status/conditions"), Json::array()), "Ready")) {
+      out.push_back(absl::StrCat(name, " (not ready)"));
+    }
+  }
+  return out;
 }
 
 std::optional<std::string> OwnerKey(const Json& object, std::string_view kind) {

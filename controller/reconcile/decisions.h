@@ -42,6 +42,14 @@ NameServerChoice ChooseNameServers(const BrokerSpec& broker,
                                    const std::vector<NameServiceSpec>& name_services_in_namespace,
                                    const ClusterSettings& settings);
 
+// The pods behind a NameService's name-server list (<sts>-0 .. <sts>-<size-1>) that do not serve
+// as that name yet: "ns-2 (not created yet)", "ns-2 (terminating)", "ns-2 (not ready)". A pod
+// being replaced (scaled in, then out again at once) still answers under the name while it
+// terminates, with the old registrations: a name-server change waits for these (`pods`: the
+// NameService's pods, any order).
+std::vector<std::string> NameServerPodsNotServing(const NameServiceSpec& name_service,
+                                                  const std::vector<Json>& pods);
+
 // "namespace/name" of the NameService or Broker (kind) an object belongs to: its controller
 // ownerReference of that kind, or, for pods (owned by StatefulSets), the name_service_cr /
 // broker_cr label. nullopt when it belongs to none.

@@ -579,6 +579,16 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
         if (n.ok()) name_services.push_back(*std::move(n));
       }
       const NameServerChoice choice = ChooseNameServers(*spec, name_services, options_.cluster);
+      std::vector<std::string> name_servers_not_serving;
+      if (spec->name_servers.empty() && name_services.size() == 1) {
+        std::vector<Json> name_server_pods;
+        for (const Json* pod : cache_->InNamespace(Cache::kPod, spec->ns)) {
+          if (k8s::Label(*pod, kLabelNameServiceCr) == name_services[0].name) {
+            name_server_pods.push_back(*pod);
+          }
+        }
+        name_servers_not_serving = NameServerPodsNotServing(name_services[0], name_server_pods);
+      }
 
       std::string user_conf;
       if (std::optional<std::string> cm_name = UserConfigMapName(*spec)) {
@@ -600,8 +610,8 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
       } else if (in.blockers.missing_config.empty()) {
         const std::vector<BrokerPodView> pods = BrokerPodViews(in.observed.pods);
         in.operations.reported = true;
-        operation_error =
-            co_await PropagateNameServers(cr, progress, choice.list, pods, in.operations, waiting);
+        operation_error = co_await PropagateNameServers(
+            cr, progress, choice.list, name_servers_not_serving, pods, in.operations, waiting);
         BrokerSpec rendered = *spec;
         rendered.size = groups.groups;
         // The pods' ConfigMap carries the published list only (a pod that starts meanwhile gets
@@ -653,6 +663,7 @@ asio::awaitable<Controller::Result> Operator::ReconcileBroker(const std::string&
 asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr,
                                                              const BrokerProgress& progress,
                                                              std::string desired,
+                                                             std::vector<std::string> not_serving,
                                                              std::vector<BrokerPodView> pods,
                                                              BrokerOperations& ops, bool& waiting) {
   NameServerChangeState state;
@@ -684,7 +695,7 @@ asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr,
         views.push_back(NameServerView(asked[i], states[i]));
       }
     }
-    decision = DecideNameServerChange(desired, state, views);
+    decision = DecideNameServerChange(desired, state, views, not_serving);
     if (round == 1) break;
     // Give the new list to the brokers that lack it, waiting for their registrations; and ask
     // again for brokers that have the list but are not registered everywhere yet (a name server
@@ -762,6 +773,7 @@ asio::awaitable<absl::Status> Operator::PropagateNameServers(const Json& cr,
       for (const BrokerNameServerView& v : views) {
         if (!v.reachable) ops.name_server_reason = "WaitingForAgents";
       }
+      if (decision.waiting_for_name_servers) ops.name_server_reason = "WaitingForNameServers";
       waiting = true;
       break;
     case NameServerAction::kUpdateBrokers:

@@ -110,6 +110,7 @@ class Operator {
   boost::asio::awaitable<absl::Status> PropagateNameServers(const Json& cr,
                                                             const BrokerProgress& progress,
                                                             std::string desired,
+                                                            std::vector<std::string> not_serving,
                                                             std::vector<BrokerPodView> pods,
                                                             BrokerOperations& ops, bool& waiting);
   // Metadata sync of the groups a scale-out added (metadata_sync.h): sets `ops`' sync fields.

@@ -92,8 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   view.reachable = true;
   view.configured = progress.target;
   view.registered[progress.published] = true;
-  const rmq::controller::NameServerDecision decision =
-      rmq::controller::DecideNameServerChange(text, state, {view});
+  const rmq::controller::NameServerDecision decision = rmq::controller::DecideNameServerChange(
+      text, state, {view},
+      text.size() % 2 == 0 ? std::vector<std::string>{} : std::vector<std::string>{text});
   if (decision.action == rmq::controller::NameServerAction::kPublish) {
     Check(decision.next.target.empty());
   }

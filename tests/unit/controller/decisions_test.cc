@@ -65,6 +65,34 @@ TEST(ChooseNameServers, ExplicitListThenTheOnlyNameServiceElseWait) {
   EXPECT_EQ(ChooseNameServers(broker, {ns, other}, {}).list, "10.0.0.1:9876");
 }
 
+Json NameServerPod(const std::string& name, bool ready, bool deleting) {
+  Json pod = {
+      {"metadata", {{"name", name}, {"namespace", "prod"}}},
+      {"status",
+       {{"conditions", Json::array({{{"type", "Ready"}, {"status", ready ? "True" : "False"}}})}}}};
+  if (deleting) pod["metadata"]["deletionTimestamp"] = "2026-11-30T03:00:00Z";
+  return pod;
+}
+
+TEST(NameServerPodsNotServing, EveryOrdinalOfTheSizeMustBeReadyAndNotTerminating) {
+  NameServiceSpec ns;
+  ns.name = "names";
+  ns.ns = "prod";
+  ns.size = 3;
+  EXPECT_EQ(NameServerPodsNotServing(
+                ns, {NameServerPod("names-2", true, true), NameServerPod("names-0", true, false)}),
+            (std::vector<std::string>{"names-1 (not created yet)", "names-2 (terminating)"}));
+  EXPECT_EQ(NameServerPodsNotServing(
+                ns, {NameServerPod("names-0", true, false), NameServerPod("names-1", false, false),
+                     NameServerPod("names-2", true, false)}),
+            std::vector<std::string>{"names-1 (not ready)"});
+  // A pod beyond the size (being scaled in) does not matter.
+  ns.size = 1;
+  EXPECT_TRUE(NameServerPodsNotServing(
+                  ns, {NameServerPod("names-0", true, false), NameServerPod("names-1", true, true)})
+                  .empty());
+}
+
 TEST(OwnerKey, ByControllerReferenceOrPodLabel) {
   Json sts = {{"metadata",
                {{"name", "b-0-master"},

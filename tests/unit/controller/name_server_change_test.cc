@@ -22,7 +22,7 @@ TEST(NameServerSet, OrderBlanksDuplicatesAndTrailingSemicolonDoNotMatter) {
 }
 
 TEST(DecideNameServerChange, FirstListIsPublishedAtOnce) {
-  NameServerDecision d = DecideNameServerChange("a:1", {}, {});
+  NameServerDecision d = DecideNameServerChange("a:1", {}, {}, {});
   EXPECT_EQ(d.action, NameServerAction::kPublish);
   EXPECT_EQ(d.next.published, "a:1");
   EXPECT_EQ(d.next.target, "");
@@ -31,7 +31,7 @@ TEST(DecideNameServerChange, FirstListIsPublishedAtOnce) {
 TEST(DecideNameServerChange, SteadyStateDoesNothing) {
   NameServerDecision d =
       DecideNameServerChange("a:1", {.published = "a:1", .target = ""},
-                             {Broker("m", "a:1", {{"a:1", true}}), Broker("s", "a:1", {})});
+                             {Broker("m", "a:1", {{"a:1", true}}), Broker("s", "a:1", {})}, {});
   EXPECT_EQ(d.action, NameServerAction::kNothing);
   EXPECT_EQ(d.next.target, "");
 }
@@ -40,8 +40,8 @@ TEST(DecideNameServerChange, ScaleOutWalksUpdateWaitPublish) {
   const NameServerChangeState before{.published = "a:1", .target = ""};
   // 1. Brokers still run with the old list: update them (both), remember the target.
   NameServerDecision d = DecideNameServerChange(
-      "a:1;b:1", before,
-      {Broker("m", "a:1", {{"a:1", true}}), Broker("s", "a:1", {{"a:1", true}})});
+      "a:1;b:1", before, {Broker("m", "a:1", {{"a:1", true}}), Broker("s", "a:1", {{"a:1", true}})},
+      {});
   EXPECT_EQ(d.action, NameServerAction::kUpdateBrokers);
   EXPECT_EQ(d.brokers, (std::vector<std::string>{"m", "s"}));
   EXPECT_EQ(d.next.target, "a:1;b:1");
@@ -49,7 +49,8 @@ TEST(DecideNameServerChange, ScaleOutWalksUpdateWaitPublish) {
   // 2. Updated, the slave not yet registered on the new name server: wait, publish nothing.
   d = DecideNameServerChange("a:1;b:1", d.next,
                              {Broker("m", "b:1;a:1", {{"a:1", true}, {"b:1", true}}),
-                              Broker("s", "a:1;b:1", {{"a:1", true}, {"b:1", false}})});
+                              Broker("s", "a:1;b:1", {{"a:1", true}, {"b:1", false}})},
+                             {});
   EXPECT_EQ(d.action, NameServerAction::kWait);
   EXPECT_EQ(d.brokers, std::vector<std::string>{"s"});
   EXPECT_NE(d.message.find("s on b:1"), std::string::npos) << d.message;
@@ -57,7 +58,8 @@ TEST(DecideNameServerChange, ScaleOutWalksUpdateWaitPublish) {
   // 3. Everyone registered everywhere: publish.
   d = DecideNameServerChange("a:1;b:1", d.next,
                              {Broker("m", "a:1;b:1", {{"a:1", true}, {"b:1", true}}),
-                              Broker("s", "a:1;b:1", {{"a:1", true}, {"b:1", true}})});
+                              Broker("s", "a:1;b:1", {{"a:1", true}, {"b:1", true}})},
+                             {});
   EXPECT_EQ(d.action, NameServerAction::kPublish);
   EXPECT_EQ(d.next.published, "a:1;b:1");
   EXPECT_EQ(d.next.target, "");
@@ -66,7 +68,7 @@ TEST(DecideNameServerChange, ScaleOutWalksUpdateWaitPublish) {
 TEST(DecideNameServerChange, AnUnreachableAgentHoldsThePublication) {
   NameServerDecision d = DecideNameServerChange(
       "a:1;b:1", {.published = "a:1", .target = "a:1;b:1"},
-      {Broker("m", "a:1;b:1", {{"a:1", true}, {"b:1", true}}), Broker("s", "", {}, false)});
+      {Broker("m", "a:1;b:1", {{"a:1", true}, {"b:1", true}}), Broker("s", "", {}, false)}, {});
   EXPECT_EQ(d.action, NameServerAction::kWait);
   EXPECT_EQ(d.brokers, std::vector<std::string>{"s"});
   EXPECT_EQ(d.next.published, "a:1");
@@ -77,7 +79,7 @@ TEST(DecideNameServerChange, ABrokerRestartedMidChangeWithTheOldListIsUpdatedAga
   // comes back with it and gets the target again.
   NameServerDecision d = DecideNameServerChange(
       "b:1", {.published = "a:1", .target = "b:1"},
-      {Broker("m", "b:1", {{"b:1", true}}), Broker("s", "a:1", {{"a:1", true}})});
+      {Broker("m", "b:1", {{"b:1", true}}), Broker("s", "a:1", {{"a:1", true}})}, {});
   EXPECT_EQ(d.action, NameServerAction::kUpdateBrokers);
   EXPECT_EQ(d.brokers, std::vector<std::string>{"s"});
 }
@@ -86,10 +88,36 @@ TEST(DecideNameServerChange, ATargetAbandonedForTheOldListIsDropped) {
   // Scaled out, then back before publication: the brokers go back to the published list.
   NameServerDecision d =
       DecideNameServerChange("a:1", {.published = "a:1", .target = "a:1;b:1"},
-                             {Broker("m", "a:1;b:1", {{"a:1", true}, {"b:1", true}})});
+                             {Broker("m", "a:1;b:1", {{"a:1", true}, {"b:1", true}})}, {});
   EXPECT_EQ(d.action, NameServerAction::kUpdateBrokers);
   EXPECT_EQ(d.next.target, "");
   EXPECT_EQ(d.list, "a:1");
+}
+
+TEST(DecideNameServerChange, AChangeWaitsForNameServerPodsThatDoNotServeYet) {
+  // Scaled in and out again at once: ns-2 still terminates, answering under its name with the
+  // old registrations. Nobody is given the list until it serves; the target is remembered.
+  const std::vector<BrokerNameServerView> brokers = {Broker("m", "a:1", {{"a:1", true}})};
+  NameServerDecision d = DecideNameServerChange("a:1;b:1", {.published = "a:1", .target = ""},
+                                                brokers, {"ns-2 (terminating)"});
+  EXPECT_EQ(d.action, NameServerAction::kWait);
+  EXPECT_TRUE(d.waiting_for_name_servers);
+  EXPECT_TRUE(d.brokers.empty());
+  EXPECT_EQ(d.next.target, "a:1;b:1");
+  EXPECT_EQ(d.next.published, "a:1");
+  EXPECT_EQ(d.message,
+            "waiting for name server pod(s) ns-2 (terminating) before giving the "
+            "brokers a:1;b:1");
+  // It serves: the brokers get the list.
+  d = DecideNameServerChange("a:1;b:1", d.next, brokers, {});
+  EXPECT_EQ(d.action, NameServerAction::kUpdateBrokers);
+  EXPECT_FALSE(d.waiting_for_name_servers);
+  // Without a change (or for a new cluster's first list) a pod that is not ready changes nothing.
+  d = DecideNameServerChange("a:1", {.published = "a:1", .target = ""}, brokers,
+                             {"ns-0 (not ready)"});
+  EXPECT_EQ(d.action, NameServerAction::kNothing);
+  d = DecideNameServerChange("a:1", {}, {}, {"ns-0 (not created yet)"});
+  EXPECT_EQ(d.action, NameServerAction::kPublish);
 }
 
 }  // namespace
