@@ -73,6 +73,8 @@ class RemotingClient::Connection : public std::enable_shared_from_this<Connectio
 
   bool closed() const { return closed_; }
   const std::string& addr() const { return addr_; }
+  // Frames read from the peer so far (responses and server requests).
+  uint64_t frames_received() const { return frames_received_; }
 
   std::shared_ptr<Pending> Send(std::string frame, int32_t opaque, bool oneway) {
     auto pending = std::make_shared<Pending>(executor_);
@@ -207,6 +209,7 @@ class RemotingClient::Connection : public std::enable_shared_from_this<Connectio
             absl::StrCat("protocol error from ", addr_, ": ", cmd.status().message())));
         co_return;
       }
+      ++frames_received_;
       Dispatch(*std::move(cmd));
     }
   }
@@ -246,6 +249,7 @@ class RemotingClient::Connection : public std::enable_shared_from_this<Connectio
   std::map<int32_t, std::shared_ptr<Pending>> pending_;
   bool connected_ = false;
   bool closed_ = false;
+  uint64_t frames_received_ = 0;
   absl::Status close_reason_;
   std::shared_ptr<spdlog::logger> log_;
 };
@@ -297,6 +301,7 @@ asio::awaitable<absl::StatusOr<RemotingCommand>> RemotingClient::Invoke(
   absl::StatusOr<std::string> frame = EncodeFrame(request);
   if (!frame.ok()) co_return frame.status();
   std::shared_ptr<Connection> conn = ConnectionFor(addr);
+  const uint64_t received_before = conn->frames_received();
   std::shared_ptr<Pending> pending = conn->Send(*std::move(frame), request.opaque, false);
   if (!pending->result.has_value()) {
     pending->timer.expires_after(timeout);
@@ -305,9 +310,14 @@ asio::awaitable<absl::StatusOr<RemotingCommand>> RemotingClient::Invoke(
   }
   if (!pending->result.has_value()) {
     conn->Forget(request.opaque);
-    co_return absl::DeadlineExceededError(
-        absl::StrCat(RequestCodeName(request.code), " (", request.code, ") to ", addr,
-                     " got no response within ", timeout.count(), " ms"));
+    std::string message = absl::StrCat(RequestCodeName(request.code), " (", request.code, ") to ",
+                                       addr, " got no response within ", timeout.count(), " ms");
+    if (conn->frames_received() == received_before && !conn->closed()) {
+      absl::StrAppend(&message, "; nothing else arrived either: connection closed");
+      conn->Close(absl::UnavailableError(
+          absl::StrCat("connection to ", addr, " closed: silent for ", timeout.count(), " ms")));
+    }
+    co_return absl::DeadlineExceededError(message);
   }
   co_return std::move(*pending->result);
 }

@@ -7,6 +7,13 @@
 // server sends to us are answered with REQUEST_CODE_NOT_SUPPORTED. Shutdown() closes every
 // connection and completes every pending request with CANCELLED.
 //
+// A request that times out on a connection that received nothing at all while it waited closes
+// that connection (its other requests fail UNAVAILABLE; the next request connects again): the
+// peer is presumed gone without a FIN (a crashed node, a pod whose network namespace vanished),
+// and without this every later request to the address would wait on the dead socket until TCP
+// gives up, about 15 minutes. A connection that answers other requests meanwhile stays (one slow
+// request). RocketMQ's Java client closes on any timeout (clientCloseSocketIfTimeout).
+//
 // Requests are never retried by the client: many admin requests are not idempotent, so the
 // caller decides. A transport failure is UNAVAILABLE, a missed deadline DEADLINE_EXCEEDED; the
 // broker's own answer, whatever its code, is returned as the response (see status.h to map it).

@@ -62,22 +62,55 @@ TEST_F(ClientTest, CorrelatesOutOfOrderResponsesByOpaque) {
   EXPECT_EQ(client.ConnectionCountForTest(), 1u);
 }
 
-TEST_F(ClientTest, RequestTimesOutAndConnectionStaysUsable) {
-  ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
-    (void)co_await ReadFrame(s);  // first request: never answered
-    auto second = co_await ReadFrame(s);
-    if (second.ok()) {
-      co_await Reply(s, *second, "second");
-    }
+TEST_F(ClientTest, ATimeoutOnASilentConnectionClosesItAndTheNextRequestReconnects) {
+  // A peer gone without a FIN looks like this: the first connection never answers anything.
+  ScriptedPeer peer(io_, [](tcp::socket s, int index) -> asio::awaitable<void> {
+    auto request = co_await ReadFrame(s);
+    if (index > 0 && request.ok()) co_await Reply(s, *request, "conn" + std::to_string(index));
     (void)co_await ReadFrame(s);
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
   auto first = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(200)));
   EXPECT_EQ(first.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_NE(first.status().message().find("GET_BROKER_RUNTIME_INFO"), absl::string_view::npos);
+  EXPECT_NE(first.status().message().find("connection closed"), absl::string_view::npos)
+      << first.status();
+  EXPECT_EQ(client.ConnectionCountForTest(), 0u);
   auto second = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(5000)));
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_EQ(second->body, "second");
+  EXPECT_EQ(second->body, "conn1");
+  EXPECT_EQ(peer.connections(), 2);
+}
+
+TEST_F(ClientTest, ATimeoutOnAConnectionThatAnswersOthersKeepsIt) {
+  // One slow request (never answered here) while the peer answers the others.
+  ScriptedPeer peer(io_, [](tcp::socket s, int) -> asio::awaitable<void> {
+    (void)co_await ReadFrame(s);  // the slow one
+    for (;;) {
+      auto request = co_await ReadFrame(s);
+      if (!request.ok()) co_return;
+      co_await Reply(s, *request, "answered");
+    }
+  });
+  RemotingClient client(io_.get_executor(), ClientOptions{});
+  absl::StatusOr<RemotingCommand> slow = absl::UnknownError("not done");
+  bool slow_done = false;
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        slow = co_await client.Invoke(peer.addr(), Req(), milliseconds(500));
+        slow_done = true;
+      },
+      asio::detached);
+  auto other = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(5000)));
+  ASSERT_TRUE(other.ok()) << other.status();
+  while (!slow_done) io_.run_one();
+  EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(slow.status().message().find("connection closed"), absl::string_view::npos)
+      << slow.status();
+  auto later = net::BlockOn(io_, client.Invoke(peer.addr(), Req(), milliseconds(5000)));
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->body, "answered");
   EXPECT_EQ(peer.connections(), 1);
 }
 
