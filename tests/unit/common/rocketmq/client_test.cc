@@ -66,7 +66,9 @@ TEST_F(ClientTest, ATimeoutOnASilentConnectionClosesItAndTheNextRequestReconnect
   // A peer gone without a FIN looks like this: the first connection never answers anything.
   ScriptedPeer peer(io_, [](tcp::socket s, int index) -> asio::awaitable<void> {
     auto request = co_await ReadFrame(s);
-    if (index > 0 && request.ok()) co_await Reply(s, *request, "conn" + std::to_string(index));
+    if (index > 0 && request.ok()) {
+      co_await Reply(s, *request, "conn" + std::to_string(index));
+    }
     (void)co_await ReadFrame(s);
   });
   RemotingClient client(io_.get_executor(), ClientOptions{});
