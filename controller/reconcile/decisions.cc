@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/k8s/objects.h"
 #include "controller/desired/names.h"
+#include "controller/status/status.h"
 
 namespace rmq::controller {
 
@@ -72,8 +73,7 @@ std::vector<std::string> NameServerPodsNotServing(const NameServiceSpec& name_se
       out.push_back(absl::StrCat(name, " (not created yet)"));
     } else if (k8s::IsBeingDeleted(*pod)) {
       out.push_back(absl::StrCat(name, " (terminating)"));
-    } else if (!k8s::IsConditionTrue(
-                   pod->value(Json::json_pointer("/status/conditions"), Json::array()), "Ready")) {
+    } else if (!PodIsReady(*pod)) {
       out.push_back(absl::StrCat(name, " (not ready)"));
     }
   }

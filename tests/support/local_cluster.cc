@@ -14,7 +14,6 @@
 #include <iterator>
 #include <set>
 #include <sstream>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -93,15 +92,6 @@ std::optional<ino_t> NetnsInode(const std::string& path) {
 }
 
 }  // namespace
-
-bool WaitFor(const std::function<bool()>& check, milliseconds timeout, milliseconds period) {
-  const Clock::time_point deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(period);
-  }
-  return check();
-}
 
 double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();

@@ -48,12 +48,10 @@
 #include "nlohmann/json.hpp"
 #include "tests/support/child_process.h"
 #include "tests/support/local_control_plane.h"
+#include "tests/support/wait.h"  // WaitFor, used with the cluster everywhere
 
 namespace rmq::testing {
 
-// Polls `check` every `period` until it returns true or `timeout` passes; the last result.
-bool WaitFor(const std::function<bool()>& check, std::chrono::milliseconds timeout,
-             std::chrono::milliseconds period = std::chrono::milliseconds(250));
 // Seconds since `t0` (steady clock), for figures printed by tests.
 double SecondsSince(std::chrono::steady_clock::time_point t0);
 

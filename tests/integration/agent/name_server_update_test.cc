@@ -18,7 +18,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/probe/readiness.h"
+#include "common/base/status_macros.h"
 #include "tests/support/agent_env.h"
+#include "tests/support/wait.h"
 
 namespace rmq::agent {
 namespace {
@@ -71,26 +73,50 @@ class NameServerUpdateTest : public ::testing::Test {
     EXPECT_TRUE(ns.ok()) << ns.status();
     return ns.ok() ? *std::move(ns) : nullptr;
   }
+
+  // A broker (`cluster`, `broker_name`) with its agent and first name server, once the broker
+  // registered itself there, and a second name server that does not have it.
+  struct BrokerAndSecondNameServer {
+    std::unique_ptr<testing::AgentTestEnv> agent;
+    std::unique_ptr<testing::LocalRocketMQ> ns2;
+  };
+  static absl::StatusOr<BrokerAndSecondNameServer> StartBrokerAndSecondNameServer(
+      const std::string& cluster, const std::string& broker_name) {
+    testing::LocalRocketMQOptions options;
+    options.cluster_name = cluster;
+    options.broker_name = broker_name;
+    BrokerAndSecondNameServer out;
+    RMQ_ASSIGN_OR_RETURN(out.agent, testing::AgentTestEnv::Start(options));
+    out.ns2 = StartNameServer();
+    if (out.ns2 == nullptr) return absl::InternalError("the second name server did not start");
+    // A fresh 5.x broker registers ~10 s after boot (its first registration waits for the
+    // name-server availability scan); wait for it so the agent has only the new name server
+    // to do.
+    testing::AgentTestEnv& agent = *out.agent;
+    const std::string ns1 = agent.env().namesrv();
+    if (!testing::WaitFor([&] { return RegisteredOn(agent, ns1, broker_name); },
+                          std::chrono::seconds(30), std::chrono::milliseconds(100))) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(broker_name, " did not register on ", ns1, " within 30 s"));
+    }
+    return out;
+  }
+
+  // Whether name server `ns` drops the broker within 5 s.
+  static bool Dropped(testing::AgentTestEnv& agent, const std::string& ns,
+                      const std::string& broker_name) {
+    return testing::WaitFor([&] { return !RegisteredOn(agent, ns, broker_name); },
+                            std::chrono::seconds(5), std::chrono::milliseconds(100));
+  }
 };
 
 TEST_F(NameServerUpdateTest, FastPathRegistersOnANewNameServerWithinSeconds) {
-  testing::LocalRocketMQOptions options;
-  options.cluster_name = "MoveCluster";
-  options.broker_name = "move-0";
-  auto agent_or = testing::AgentTestEnv::Start(options);
-  ASSERT_TRUE(agent_or.ok()) << agent_or.status();
-  testing::AgentTestEnv& agent = **agent_or;
+  auto setup = StartBrokerAndSecondNameServer("MoveCluster", "move-0");
+  ASSERT_TRUE(setup.ok()) << setup.status();
+  testing::AgentTestEnv& agent = *setup->agent;
   auto& env = agent.env();
-  std::unique_ptr<testing::LocalRocketMQ> ns2 = StartNameServer();
-  ASSERT_NE(ns2, nullptr);
+  const std::unique_ptr<testing::LocalRocketMQ>& ns2 = setup->ns2;
   const std::string ns1 = env.namesrv();
-
-  // A fresh 5.x broker registers ~10 s after boot (its first registration waits for the
-  // name-server availability scan); wait for it so the agent has only the new name server to do.
-  for (int i = 0; i < 300 && !RegisteredOn(agent, ns1, "move-0"); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(RegisteredOn(agent, ns1, "move-0"));
 
   rocketmq::TopicConfig topic;
   topic.topic_name = "MovedTopic";
@@ -176,12 +202,7 @@ TEST_F(NameServerUpdateTest, FastPathRegistersOnANewNameServerWithinSeconds) {
   EXPECT_TRUE(back.all_registered());
   EXPECT_EQ(BrokerNamesrvAddr(agent), ns1);
   EXPECT_EQ(State(agent).handovers_size(), 0);
-  bool dropped = false;
-  for (int i = 0; i < 50 && !dropped; ++i) {
-    dropped = !RegisteredOn(agent, ns2->namesrv_addr(), "move-0");
-    if (!dropped) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(dropped);
+  EXPECT_TRUE(Dropped(agent, ns2->namesrv_addr(), "move-0"));
 
   // A broker that takes its list from an address server never uses namesrvAddr: refused.
   std::map<std::string, std::string> flag = {{"fetchNamesrvAddrByAddressServer", "true"}};
@@ -198,24 +219,16 @@ TEST_F(NameServerUpdateTest, FastPathRegistersOnANewNameServerWithinSeconds) {
 // server that answers lacks the broker, whatever an unanswering one says; ready once registered;
 // confirmed once per broker start (a name server that forgets the broker later does not matter).
 TEST_F(NameServerUpdateTest, ReadinessWaitsUntilEveryAnsweringNameServerListsTheBroker) {
-  testing::LocalRocketMQOptions options;
-  options.cluster_name = "ReadyCluster";
-  options.broker_name = "ready-0";
-  auto agent_or = testing::AgentTestEnv::Start(options);
-  ASSERT_TRUE(agent_or.ok()) << agent_or.status();
-  testing::AgentTestEnv& agent = **agent_or;
+  auto setup = StartBrokerAndSecondNameServer("ReadyCluster", "ready-0");
+  ASSERT_TRUE(setup.ok()) << setup.status();
+  testing::AgentTestEnv& agent = *setup->agent;
   auto& env = agent.env();
-  std::unique_ptr<testing::LocalRocketMQ> ns2 = StartNameServer();
-  ASSERT_NE(ns2, nullptr);
+  const std::unique_ptr<testing::LocalRocketMQ>& ns2 = setup->ns2;
   const std::string ns1 = env.namesrv();
   auto dead_port = testing::FreeLoopbackPort();
   ASSERT_TRUE(dead_port.ok());
   const std::string dead = absl::StrCat("127.0.0.1:", *dead_port);
   rocketmq::AdminClient name_server_admin(env.client(), std::chrono::milliseconds(2000));
-  for (int i = 0; i < 300 && !RegisteredOn(agent, ns1, "ready-0"); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(RegisteredOn(agent, ns1, "ready-0"));
 
   // The broker's list names ns2 (up, without the broker: a stock broker re-reads its list only
   // every 120 s) and a closed port.
@@ -247,12 +260,7 @@ TEST_F(NameServerUpdateTest, ReadinessWaitsUntilEveryAnsweringNameServerListsThe
   // still lists it: the confirmed probe stays ready; a probe that has confirmed nothing is not.
   s = Update(agent, {ns1}, true, std::chrono::seconds(30), response);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  bool dropped = false;
-  for (int i = 0; i < 50 && !dropped; ++i) {
-    dropped = !RegisteredOn(agent, ns2->namesrv_addr(), "ready-0");
-    if (!dropped) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_TRUE(dropped);
+  ASSERT_TRUE(Dropped(agent, ns2->namesrv_addr(), "ready-0"));
   set_list(absl::StrCat(ns1, ";", ns2->namesrv_addr()));
   r = env.Run(probe.Probe());
   EXPECT_TRUE(r.ready) << r.reason;
