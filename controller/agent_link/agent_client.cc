@@ -13,7 +13,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-// One unary call's context and response, alive until gRPC's callback ran.
+// One unary call's context and response, alive until its completion ran on the executor.
 template <typename Response>
 struct Call {
   grpc::ClientContext context;
@@ -32,14 +32,19 @@ asio::awaitable<absl::StatusOr<Response>> Unary(asio::any_io_executor executor, 
       [call, executor, address = std::move(address),
        start = std::move(start)](auto handler) mutable {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        // The callback hands its reference to `call` over to the executor: the ClientContext is
+        // destroyed there, never by gRPC tearing down the callback (a context freed from inside
+        // its own call's teardown unrefs that call again: a double free under ASan).
         start(&call->context, &call->response,
-              [call, executor, shared, address](const grpc::Status& status) {
+              [call, executor, shared, address](const grpc::Status& status) mutable {
                 absl::StatusOr<Response> result =
                     status.ok() ? absl::StatusOr<Response>(std::move(call->response))
                                 : absl::StatusOr<Response>(AgentClient::FromGrpc(status, address));
-                asio::post(executor, [shared, result = std::move(result)]() mutable {
-                  (*shared)(std::move(result));
-                });
+                asio::post(executor,
+                           [shared, result = std::move(result), done = std::move(call)]() mutable {
+                             (*shared)(std::move(result));
+                             done.reset();
+                           });
               });
       },
       asio::use_awaitable);
